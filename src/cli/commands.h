@@ -1,0 +1,13 @@
+// Registration of CLI subcommands: one file per subcommand, each thin over the libraries.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace cumulus::cli {
+
+// Each returns the exit status through `status` once the subcommand has run.
+void addWastCommand(CLI::App& app, int& status);
+void addCompileCommand(CLI::App& app, int& status);
+void addRunCoreCommand(CLI::App& app, int& status);
+
+}  // namespace cumulus::cli

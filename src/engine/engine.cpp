@@ -1,0 +1,125 @@
+// Engine and Module: tier selection and the background optimizing compiler (see engine.h).
+#include "engine/engine.h"
+
+#include <sys/resource.h>
+
+#include "base/log.h"
+#include "engine/interp.h"
+#include "engine/rt/runtime.h"
+
+namespace cumulus::engine {
+
+Module::Module(ModuleInfo info, std::vector<uint8_t> bytes)
+    : info_(std::move(info)), bytes_(std::move(bytes)) {}
+Module::~Module() = default;
+
+Tier Module::tier() const {
+  auto c = code_.load();
+  return c ? c->tier() : Tier::kInterpreter;
+}
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) { rt::initialize(); }
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  if (background_.joinable()) background_.join();
+}
+
+Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes) {
+  CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes));
+  auto module = std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  auto use_interpreter = [&](std::string why) -> Expected<std::shared_ptr<Module>> {
+    CUMULUS_TRY(auto im, InterpModule::create(bytes));
+    module->interp_ = std::move(im);
+    module->tier_note_ = why;
+    if (config_.policy != TierPolicy::kInterpreter)
+      log().warn("module runs on the interpreter tier (slow): {}", why);
+    return module;
+  };
+  if (config_.policy == TierPolicy::kInterpreter) return use_interpreter("interpreter tier requested");
+  if (!parsed.info().interpreter_reason.empty()) return use_interpreter(parsed.info().interpreter_reason);
+
+  std::string key;
+  const bool want_native = config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;
+  if (want_native) {
+    key = nativeCacheKey(config_.native, bytes);
+    auto cached = loadCachedNative(config_.native, key);
+    if (cached.ok()) {
+      module->code_.store(*cached);
+      return module;
+    }
+  }
+  CUMULUS_TRY(auto c_source, translateToC(parsed));
+  if (config_.policy == TierPolicy::kOptimized) {
+    auto native = compileNative(config_.native, key, c_source);
+    if (native.ok()) {
+      module->code_.store(*native);
+      return module;
+    }
+    log().warn("optimized tier failed ({}); falling back to the baseline tier", native.error().message());
+    module->tier_note_ = native.error().message();
+  }
+  auto baseline = compileWithTcc(tccSource(c_source));
+  if (!baseline.ok()) {
+    log().warn("baseline tier cannot compile the module ({}); trying the optimized tier",
+               baseline.error().message());
+    if (key.empty()) key = nativeCacheKey(config_.native, bytes);
+    auto native = compileNative(config_.native, key, c_source);
+    if (native.ok()) {
+      module->code_.store(*native);
+      return module;
+    }
+    return use_interpreter(fmt::format("neither native tier compiles the module: {}; {}",
+                                       baseline.error().message(), native.error().message()));
+  }
+  module->code_.store(*baseline);
+  // The optimized tier compiles the same translation in the background.
+  if (config_.policy == TierPolicy::kAuto) enqueue(module, key, std::move(c_source));
+  return module;
+}
+
+void Engine::enqueue(std::weak_ptr<Module> module, std::string key, std::string c_source) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  queue_.push_back(Job{std::move(module), std::move(key), std::move(c_source)});
+  if (!background_.joinable()) background_ = std::thread([this] { backgroundLoop(); });
+  cv_.notify_all();
+}
+
+void Engine::backgroundLoop() {
+  // Optimizing is throughput work; keep it out of the way of request threads.
+  setpriority(PRIO_PROCESS, 0, 10);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    if (auto m = job.module.lock()) {
+      auto native = compileNative(config_.native, job.key, job.c_source);
+      if (native.ok()) {
+        m->code_.store(*native);
+        log().debug("optimized tier ready for module {}", job.key.substr(0, 12));
+      } else {
+        log().warn("optimized tier failed, staying on baseline: {}", native.error().message());
+      }
+    }
+    lock.lock();
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+void Engine::waitForBackgroundIdle() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return stopping_ || (queue_.empty() && !busy_); });
+}
+
+}  // namespace cumulus::engine

@@ -1,0 +1,396 @@
+// Instances, host objects and calls (see instance.h).
+#include "engine/instance.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "engine/interp.h"
+#include "engine/rt/runtime.h"
+
+namespace cumulus::engine {
+
+namespace {
+
+uint8_t rtType(ValType t) {
+  switch (t) {
+    case ValType::kI32: return WASM_RT_I32;
+    case ValType::kI64: return WASM_RT_I64;
+    case ValType::kF32: return WASM_RT_F32;
+    case ValType::kF64: return WASM_RT_F64;
+    case ValType::kFuncRef: return WASM_RT_FUNCREF;
+    case ValType::kExternRef: return WASM_RT_EXTERNREF;
+    case ValType::kV128: return 6;
+  }
+  return 0;
+}
+
+Error trapError(int code, const char* where, std::string_view export_name) {
+  rt::ThreadState& ts = rt::thread();
+  std::string msg = rt::trapMessage(code);
+  if ((code == CUMULUS_TRAP_HOST || code == CUMULUS_TRAP_RESOURCE) && !ts.host_message.empty())
+    msg += ": " + ts.host_message;
+  std::string fn;
+  if (ts.trap_function) {
+    std::string_view f = ts.trap_function;
+    if (f.starts_with("w2c_")) f.remove_prefix(4);
+    fn = fmt::format(" in function {}", f);
+  }
+  return Error(ErrorCode::kTrap, fmt::format("wasm trap: {}{} ({} {})", msg, fn, where, export_name))
+      .withDetail(code);
+}
+
+bool limitsMatch(const Limits& actual, const Limits& wanted) {
+  if (actual.min < wanted.min) return false;
+  if (wanted.max) {
+    if (!actual.max || *actual.max > *wanted.max) return false;
+  }
+  return true;
+}
+
+struct HostMemoryBox {
+  wasm_rt_memory_t mem{};
+  ~HostMemoryBox() { wasm_rt_free_memory(&mem); }
+};
+struct HostFuncTableBox {
+  wasm_rt_funcref_table_t table{};
+  ~HostFuncTableBox() { wasm_rt_free_funcref_table(&table); }
+};
+struct HostExternTableBox {
+  wasm_rt_externref_table_t table{};
+  ~HostExternTableBox() { wasm_rt_free_externref_table(&table); }
+};
+
+struct AllocCtx {
+  std::function<void()> fn;
+};
+void runAlloc(void* p) { static_cast<AllocCtx*>(p)->fn(); }
+
+}  // namespace
+
+uint32_t funcTypeIdOf(const FuncType& type) {
+  std::vector<uint8_t> types;
+  for (auto t : type.params) types.push_back(rtType(t));
+  for (auto t : type.results) types.push_back(rtType(t));
+  return rt::funcTypeId(static_cast<uint32_t>(type.params.size()),
+                        static_cast<uint32_t>(type.results.size()), types.data());
+}
+
+Expected<Extern> makeHostMemory(const MemoryType& type) {
+  auto box = std::make_shared<HostMemoryBox>();
+  AllocCtx ctx{[&] {
+    wasm_rt_allocate_memory(&box->mem, static_cast<uint32_t>(type.limits.min),
+                            static_cast<uint32_t>(type.limits.max.value_or(65536)));
+  }};
+  if (int code = rt::guardedCall(runAlloc, &ctx))
+    return makeError(ErrorCode::kResourceLimit, "cannot create memory: {}", rt::trapMessage(code));
+  Extern e;
+  e.kind = ExternKind::kMemory;
+  e.object = &box->mem;
+  e.type.kind = ExternKind::kMemory;
+  e.type.memory = type;
+  e.owner = box;
+  return e;
+}
+
+Expected<Extern> makeHostTable(const TableType& type) {
+  Extern e;
+  e.kind = ExternKind::kTable;
+  e.type.kind = ExternKind::kTable;
+  e.type.table = type;
+  uint32_t max = static_cast<uint32_t>(type.limits.max.value_or(UINT32_MAX));
+  int code;
+  if (type.elem == ValType::kExternRef) {
+    auto box = std::make_shared<HostExternTableBox>();
+    AllocCtx ctx{[&] { wasm_rt_allocate_externref_table(&box->table, uint32_t(type.limits.min), max); }};
+    code = rt::guardedCall(runAlloc, &ctx);
+    e.object = &box->table;
+    e.owner = box;
+  } else {
+    auto box = std::make_shared<HostFuncTableBox>();
+    AllocCtx ctx{[&] { wasm_rt_allocate_funcref_table(&box->table, uint32_t(type.limits.min), max); }};
+    code = rt::guardedCall(runAlloc, &ctx);
+    e.object = &box->table;
+    e.owner = box;
+  }
+  if (code) return makeError(ErrorCode::kResourceLimit, "cannot create table: {}", rt::trapMessage(code));
+  return e;
+}
+
+Extern makeHostGlobal(const GlobalType& type, const Cell& value) {
+  auto box = std::make_shared<Cell>(value);
+  Extern e;
+  e.kind = ExternKind::kGlobal;
+  e.type.kind = ExternKind::kGlobal;
+  e.type.global = type;
+  e.object = box.get();
+  e.owner = box;
+  return e;
+}
+
+Extern makeHostFunc(std::shared_ptr<HostFunc> fn) {
+  Extern e;
+  e.kind = ExternKind::kFunc;
+  e.type.kind = ExternKind::kFunc;
+  e.type.func = fn->type;
+  e.func.type = fn->type;
+  e.func.host = std::move(fn);
+  return e;
+}
+
+wasm_rt_memory_t* Caller::memory() const { return instance_->defaultMemory(); }
+
+Instance::Instance(Engine& engine, std::shared_ptr<Module> module)
+    : engine_(engine), module_(std::move(module)) {}
+
+Instance::~Instance() {
+  if (data_) {
+    if (instantiated_ || code_) code_->entry().free_instance(data_);
+    std::free(data_);
+  }
+}
+
+Tier Instance::tier() const { return code_ ? code_->tier() : Tier::kInterpreter; }
+
+Expected<void> Instance::link(std::vector<Extern> imports) {
+  const auto& wanted = module_->info().imports;
+  if (imports.size() != wanted.size())
+    return makeError(ErrorCode::kLinkError, "module needs {} imports, {} given", wanted.size(), imports.size());
+  for (size_t k = 0; k < wanted.size(); ++k) {
+    const ImportDesc& want = wanted[k];
+    const Extern& have = imports[k];
+    auto fail = [&](std::string_view why) {
+      return makeError(ErrorCode::kLinkError, "incompatible import type for {}.{}: {} (wanted {}, got {})",
+                       want.module, want.name, why, want.type.toString(), have.type.toString());
+    };
+    if (have.kind != want.type.kind) return fail("wrong kind");
+    switch (want.type.kind) {
+      case ExternKind::kFunc:
+        if (!(have.func.type == want.type.func)) return fail("signature differs");
+        break;
+      case ExternKind::kGlobal:
+        if (!(have.type.global == want.type.global)) return fail("global type differs");
+        break;
+      case ExternKind::kMemory: {
+        auto* mem = static_cast<wasm_rt_memory_t*>(have.object);
+        Limits actual{mem->pages, have.type.memory.limits.max};
+        if (!limitsMatch(actual, want.type.memory.limits)) return fail("memory limits do not match");
+        break;
+      }
+      case ExternKind::kTable: {
+        auto* t = static_cast<wasm_rt_funcref_table_t*>(have.object);  // same prefix for both kinds
+        Limits actual{t->size, have.type.table.limits.max};
+        if (have.type.table.elem != want.type.table.elem) return fail("element type differs");
+        if (!limitsMatch(actual, want.type.table.limits)) return fail("table limits do not match");
+        break;
+      }
+      case ExternKind::kTag:
+        return fail("tags are not supported");
+    }
+  }
+  imports_ = std::move(imports);
+  return {};
+}
+
+Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared_ptr<Module> module,
+                                                     std::vector<Extern> imports,
+                                                     const InstanceOptions& options) {
+  std::shared_ptr<Instance> inst(new Instance(engine, std::move(module)));
+  inst->options_ = options;
+  CUMULUS_TRY_VOID(inst->link(std::move(imports)));
+  if (inst->module_->interp()) {
+    CUMULUS_TRY(auto ii, InterpInstance::create(*inst));
+    inst->interp_ = std::move(ii);
+    return inst;
+  }
+  inst->code_ = inst->module_->code();
+  const GlueEntryPoints& entry = inst->code_->entry();
+  size_t size = entry.instance_size();
+  inst->data_ = std::aligned_alloc(64, (size + 63) / 64 * 64);
+  if (!inst->data_) return makeError(ErrorCode::kResourceLimit, "out of memory for instance data");
+  std::memset(inst->data_, 0, size);
+  size_t n = inst->imports_.size();
+  inst->slots_.assign(n, nullptr);
+  inst->import_funcs_.assign(n, wasm_rt_funcref_null_value);
+  for (size_t k = 0; k < n; ++k) {
+    Extern& e = inst->imports_[k];
+    if (e.kind == ExternKind::kFunc) {
+      if (!e.func.host && e.func.ref.func) inst->import_funcs_[k] = e.func.ref;
+      inst->slots_[k] = &inst->import_funcs_[k];
+    } else {
+      inst->slots_[k] = e.object;
+    }
+  }
+  inst->env_.self = &inst->env_;
+  inst->env_.slots = inst->slots_.data();
+  inst->env_.owner = inst.get();
+  struct Ctx {
+    const GlueEntryPoints* entry;
+    Instance* inst;
+  } ctx{&entry, inst.get()};
+  auto fn = [](void* p) {
+    auto* c = static_cast<Ctx*>(p);
+    c->inst->instantiated_ = true;
+    c->entry->instantiate(c->inst->data_, &c->inst->env_);
+  };
+  CUMULUS_TRY_VOID(inst->runGuarded(fn, &ctx, "instantiation", {}));
+  return inst;
+}
+
+Expected<void> Instance::runGuarded(void (*fn)(void*), void* ctx, const char* what,
+                                    const CallOptions& options) {
+  rt::ThreadState& ts = rt::thread();
+  uint64_t saved_limit = ts.memory_limit_bytes;
+  ts.memory_limit_bytes = options_.memory_limit_bytes;
+  ts.host_message.clear();
+  uint64_t ticket = options.deadline ? engine_.watchdog().arm(*options.deadline) : 0;
+  int code = rt::guardedCall(fn, ctx);
+  if (ticket) engine_.watchdog().disarm(ticket);
+  ts.memory_limit_bytes = saved_limit;
+  if (code) return trapError(code, what, "");
+  return {};
+}
+
+std::optional<uint32_t> Instance::exportIndex(std::string_view name) const {
+  const auto& ex = module_->info().exports;
+  for (size_t i = 0; i < ex.size(); ++i)
+    if (ex[i].name == name) return static_cast<uint32_t>(i);
+  return std::nullopt;
+}
+
+std::optional<Extern> Instance::getExport(std::string_view name) {
+  auto idx = exportIndex(name);
+  if (!idx) return std::nullopt;
+  if (interp_) return interp_->getExport(*idx);
+  const ExportDesc& d = module_->info().exports[*idx];
+  Extern e;
+  e.kind = d.type.kind;
+  e.type = d.type;
+  e.owner = shared_from_this();
+  void* p = code_->entry().export_ptr(*idx, data_);
+  if (d.type.kind == ExternKind::kFunc) {
+    e.func.type = d.type.func;
+    e.func.owner = shared_from_this();
+    e.func.export_index = *idx;
+    e.func.ref = wasm_rt_funcref_t{funcTypeIdOf(d.type.func), reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
+  } else {
+    e.object = p;
+  }
+  return e;
+}
+
+wasm_rt_memory_t* Instance::defaultMemory() {
+  if (interp_) return nullptr;
+  const auto& ex = module_->info().exports;
+  int first = -1;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    if (ex[i].type.kind != ExternKind::kMemory) continue;
+    if (ex[i].name == "memory") return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(i), data_));
+    if (first < 0) first = int(i);
+  }
+  if (first >= 0) return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(first), data_));
+  for (size_t k = 0; k < imports_.size(); ++k)
+    if (imports_[k].kind == ExternKind::kMemory) return static_cast<wasm_rt_memory_t*>(imports_[k].object);
+  return nullptr;
+}
+
+Expected<void> Instance::callRaw(uint32_t index, Cell* cells, const CallOptions& options) {
+  const auto& exports = module_->info().exports;
+  if (index >= exports.size() || exports[index].type.kind != ExternKind::kFunc)
+    return makeError(ErrorCode::kNotFound, "export {} is not a function", index);
+  if (interp_) return interp_->call(index, cells, options);
+  struct Ctx {
+    void (*invoke)(uint32_t, void*, Cell*);
+    uint32_t index;
+    void* data;
+    Cell* cells;
+  } ctx{code_->entry().invoke, index, data_, cells};
+  auto fn = [](void* p) {
+    auto* c = static_cast<Ctx*>(p);
+    c->invoke(c->index, c->data, c->cells);
+  };
+  auto r = runGuarded(fn, &ctx, "export", options);
+  if (!r.ok()) {
+    Error e = std::move(r).error();
+    return Error(e.code(), e.message() + " " + exports[index].name).withDetail(e.detail());
+  }
+  return {};
+}
+
+Expected<std::vector<Value>> Instance::call(std::string_view name, std::span<const Value> args,
+                                            const CallOptions& options) {
+  auto idx = exportIndex(name);
+  if (!idx) return makeError(ErrorCode::kNotFound, "no export named '{}'", name);
+  const ExportDesc& d = module_->info().exports[*idx];
+  if (d.type.kind != ExternKind::kFunc) return makeError(ErrorCode::kInvalidArgument, "export '{}' is not a function", name);
+  const FuncType& ft = d.type.func;
+  if (args.size() != ft.params.size())
+    return makeError(ErrorCode::kInvalidArgument, "'{}' takes {} arguments, {} given", name, ft.params.size(), args.size());
+  std::vector<Cell> cells(std::max<size_t>({ft.params.size(), ft.results.size(), 1}));
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].type != ft.params[i])
+      return makeError(ErrorCode::kInvalidArgument, "'{}' argument {} must be {}, got {}", name, i,
+                       valTypeName(ft.params[i]), valTypeName(args[i].type));
+    cells[i] = args[i].cell;
+  }
+  CUMULUS_TRY_VOID(callRaw(*idx, cells.data(), options));
+  std::vector<Value> out(ft.results.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].type = ft.results[i];
+    out[i].cell = cells[i];
+  }
+  return out;
+}
+
+int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
+  rt::ThreadState& ts = rt::thread();
+  const Extern& e = imports_[k];
+  sig_atomic_t saved = ts.mode;
+  ts.mode = int(rt::Mode::kHost);
+  int code = 0;
+  try {
+    Expected<void> r = [&]() -> Expected<void> {
+      if (e.func.host) {
+        Caller caller(this);
+        return e.func.host->callback(caller, cells);
+      }
+      return callFunc(e.func, cells);  // e.g. a function of an interpreter-tier instance
+    }();
+    if (!r.ok()) {
+      ts.host_message = r.error().message();
+      code = r.error().code() == ErrorCode::kTrap && r.error().detail() ? r.error().detail() : CUMULUS_TRAP_HOST;
+    }
+  } catch (const std::exception& ex) {
+    ts.host_message = fmt::format("host function {}.{} threw: {}", module_->info().imports[k].module,
+                                  module_->info().imports[k].name, ex.what());
+    code = CUMULUS_TRAP_HOST;
+  } catch (...) {
+    ts.host_message = "host function threw an unknown exception";
+    code = CUMULUS_TRAP_HOST;
+  }
+  ts.mode = saved;
+  if (!code && ts.interrupt_requested.exchange(false)) code = CUMULUS_TRAP_INTERRUPTED;
+  return code;
+}
+
+Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options) {
+  if (f.host) {
+    Caller caller(nullptr);
+    return f.host->callback(caller, cells);
+  }
+  if (!f.owner) return makeError(ErrorCode::kInvalidArgument, "null function");
+  return f.owner->callRaw(f.export_index, cells, options);
+}
+
+}  // namespace cumulus::engine
+
+extern "C" int cumulus_host_call(void* env, uint32_t index, cumulus_cell_t* cells) {
+  struct Env {
+    void* self;
+    void** slots;
+    cumulus::engine::Instance* owner;
+  };
+  return static_cast<Env*>(env)->owner->dispatchHostCall(index, cells);
+}

@@ -1,0 +1,136 @@
+// Instances and the objects they import and export.
+//
+// An Instance owns one instantiation of a Module: the instance data the translated code works on,
+// its import bindings and keep-alive references to everything it imports. One thread at a time.
+// Extern values (Func, Memory, Table, Global) borrow storage owned by an instance or a host
+// object and keep that owner alive through `owner`.
+//
+// Error policy: a trap is an Error with code kTrap and detail() = trap code; its message names the
+// trap and the function ("unreachable executed in function fac (export run)").
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "engine/engine.h"
+#include "engine/types.h"
+
+namespace cumulus::engine {
+
+class Instance;
+
+// Given to host functions: access to the calling instance.
+class Caller {
+ public:
+  explicit Caller(Instance* instance) : instance_(instance) {}
+  Instance* instance() const { return instance_; }
+  // The caller's default linear memory (export "memory", else its first memory); null if none.
+  wasm_rt_memory_t* memory() const;
+
+ private:
+  Instance* instance_;
+};
+
+// A host function: `cells` holds the parameters on entry and receives the results.
+// Return an Error to trap the calling wasm code; exceptions are caught and become traps too.
+using HostCallback = std::function<Expected<void>(Caller&, Cell* cells)>;
+struct HostFunc {
+  FuncType type;
+  HostCallback callback;
+  std::string name;  // for error messages
+};
+
+struct Func {
+  FuncType type;
+  std::shared_ptr<HostFunc> host;     // set for host functions
+  std::shared_ptr<Instance> owner;    // set for wasm functions (exported by `owner`)
+  uint32_t export_index = 0;
+  wasm_rt_funcref_t ref{};            // native code reference (wasm2c tiers)
+};
+
+struct Extern {
+  ExternKind kind = ExternKind::kFunc;
+  Func func;
+  void* object = nullptr;             // wasm_rt_memory_t*, wasm_rt_*_table_t* or global storage
+  ExternType type;                    // for memory/table/global: the current type
+  std::shared_ptr<void> owner;        // keeps `object` alive
+};
+
+// Host-created objects (e.g. the spec test's "spectest" module).
+Expected<Extern> makeHostMemory(const MemoryType& type);
+Expected<Extern> makeHostTable(const TableType& type);
+Extern makeHostGlobal(const GlobalType& type, const Cell& value);
+Extern makeHostFunc(std::shared_ptr<HostFunc> fn);
+
+struct InstanceOptions {
+  uint64_t memory_limit_bytes = 4ull << 30;  // per linear memory
+};
+
+struct CallOptions {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+class Instance : public std::enable_shared_from_this<Instance> {
+ public:
+  // `imports` are matched to module.info().imports by position. Errors: kLinkError when an import
+  // has the wrong kind or type; kTrap when initialization or the start function traps.
+  static Expected<std::shared_ptr<Instance>> create(Engine& engine, std::shared_ptr<Module> module,
+                                                    std::vector<Extern> imports,
+                                                    const InstanceOptions& options = {});
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  const Module& module() const { return *module_; }
+  Tier tier() const;
+  std::optional<Extern> getExport(std::string_view name);
+  std::optional<uint32_t> exportIndex(std::string_view name) const;
+
+  // Calls export `name` with typed values (types are checked).
+  Expected<std::vector<Value>> call(std::string_view name, std::span<const Value> args,
+                                    const CallOptions& options = {});
+  // Calls function export `index`; `cells` holds params in, results out (size >= max of both).
+  Expected<void> callRaw(uint32_t index, Cell* cells, const CallOptions& options = {});
+
+  wasm_rt_memory_t* defaultMemory();
+
+  // Internal: host import dispatch (called from the generated glue via cumulus_host_call).
+  int dispatchHostCall(uint32_t import_index, Cell* cells);
+
+ private:
+  Instance(Engine& engine, std::shared_ptr<Module> module);
+  Expected<void> link(std::vector<Extern> imports);
+  Expected<void> runGuarded(void (*fn)(void*), void* ctx, const char* what, const CallOptions& options);
+
+  struct ImportEnv {
+    void* self;
+    void** slots;
+    Instance* owner;
+  };
+
+  Engine& engine_;
+  std::shared_ptr<Module> module_;
+  std::shared_ptr<CompiledCode> code_;
+  InstanceOptions options_;
+  void* data_ = nullptr;  // the generated instance struct
+  bool instantiated_ = false;
+  ImportEnv env_{};
+  std::vector<void*> slots_;
+  std::vector<wasm_rt_funcref_t> import_funcs_;
+  std::vector<Extern> imports_;  // keep-alive and host functions
+  std::unique_ptr<class InterpInstance> interp_;
+  friend class InterpInstance;
+};
+
+// Calls any Func (host or wasm) from the host.
+Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options = {});
+
+uint32_t funcTypeIdOf(const FuncType& type);
+
+}  // namespace cumulus::engine

@@ -1,0 +1,165 @@
+// Optimized tier: the system C compiler builds a shared object from the translated C, kept in an
+// on-disk code cache.
+//
+// Cache layout, in `cache_dir`:  <key>.so  and  <key>.so.sha256 (hex SHA-256 of the .so bytes).
+// The key hashes the wasm bytes, kTranslatorVersion, the compiler's `--version` line and the flags,
+// so any change of translator or compiler misses the cache. Writers compile to a unique temporary
+// name and rename into place (safe when several hosts share the directory); readers verify the
+// checksum before dlopen and delete and rebuild an entry that does not match (a torn or corrupt
+// file never loads).
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "base/file.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/subprocess.h"
+#include "engine/code.h"
+
+namespace cumulus::engine {
+
+namespace {
+
+class NativeCode final : public CompiledCode {
+ public:
+  explicit NativeCode(void* handle) : CompiledCode(Tier::kOptimized), handle_(handle) {}
+  ~NativeCode() override { dlclose(handle_); }
+  GlueEntryPoints& entryMut() { return entry_; }
+  void* handle() { return handle_; }
+
+ private:
+  void* handle_;
+};
+
+std::string compilerIdentity(const std::string& compiler) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;  // GUARDED_BY(mu)
+  std::lock_guard lock(mu);
+  auto it = cache.find(compiler);
+  if (it != cache.end()) return it->second;
+  std::string id = compiler;
+  auto r = runSubprocess({compiler, "--version"}, std::chrono::seconds(10));
+  if (r.ok() && r->exit_code == 0) id = r->output.substr(0, r->output.find('\n'));
+  cache.emplace(compiler, id);
+  return id;
+}
+
+std::vector<std::string> splitFlags(const std::string& flags) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < flags.size()) {
+    size_t j = flags.find(' ', i);
+    if (j == std::string::npos) j = flags.size();
+    if (j > i) out.push_back(flags.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+Expected<std::shared_ptr<CompiledCode>> openSharedObject(const std::filesystem::path& so) {
+  void* h = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) return makeError(ErrorCode::kInternal, "dlopen {}: {}", so.string(), dlerror());
+  auto code = std::make_shared<NativeCode>(h);
+  GlueEntryPoints& e = code->entryMut();
+  e.instance_size = reinterpret_cast<size_t (*)()>(dlsym(h, "cumulus_instance_size"));
+  e.init_module = reinterpret_cast<void (*)()>(dlsym(h, "cumulus_init_module"));
+  e.instantiate = reinterpret_cast<void (*)(void*, void*)>(dlsym(h, "cumulus_instantiate"));
+  e.free_instance = reinterpret_cast<void (*)(void*)>(dlsym(h, "cumulus_free"));
+  e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(dlsym(h, "cumulus_invoke"));
+  e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(dlsym(h, "cumulus_export_ptr"));
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr)
+    return makeError(ErrorCode::kInternal, "{}: glue entry points missing", so.string());
+  e.init_module();
+  return std::shared_ptr<CompiledCode>(std::move(code));
+}
+
+}  // namespace
+
+std::filesystem::path defaultCacheDir() {
+  if (const char* d = std::getenv("CUMULUS_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "cumulus";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "cumulus";
+  return std::filesystem::temp_directory_path() / "cumulus-cache";
+}
+
+std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm) {
+  Sha256Builder b;
+  b.add(wasm).add(kTranslatorVersion).add(compilerIdentity(config.compiler)).add(config.opt_flags);
+  auto digest = b.finish();
+  return toHex(digest);
+}
+
+Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerConfig& config,
+                                                         const std::string& key) {
+  auto so = config.cache_dir / (key + ".so");
+  auto sum = config.cache_dir / (key + ".so.sha256");
+  std::error_code ec;
+  if (!std::filesystem::exists(so, ec)) return makeError(ErrorCode::kNotFound, "not cached");
+  auto bytes = readFile(so);
+  auto expected = readTextFile(sum);
+  if (!bytes.ok() || !expected.ok() || toHex(sha256(*bytes)) != *expected) {
+    log().warn("code cache: entry {} is corrupt or incomplete; removing it", so.string());
+    std::filesystem::remove(so, ec);
+    std::filesystem::remove(sum, ec);
+    return makeError(ErrorCode::kNotFound, "corrupt cache entry removed");
+  }
+  auto code = openSharedObject(so);
+  if (!code.ok()) {
+    log().warn("code cache: {}; removing it", code.error().message());
+    std::filesystem::remove(so, ec);
+    std::filesystem::remove(sum, ec);
+  }
+  return code;
+}
+
+Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig& config,
+                                                      const std::string& key,
+                                                      const std::string& c_source) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.cache_dir, ec);
+  if (ec) return makeError(ErrorCode::kIo, "cannot create code cache {}: {}", config.cache_dir.string(), ec.message());
+  std::random_device rd;
+  std::string tmp_base = fmt::format("{}.{:x}{:x}", key, rd(), getpid());
+  auto c_path = config.cache_dir / (tmp_base + ".c");
+  auto so_tmp = config.cache_dir / (tmp_base + ".so");
+  CUMULUS_TRY_VOID(writeFileAtomic(c_path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size())));
+  std::vector<std::string> argv = {config.compiler};
+  for (auto& f : splitFlags(config.opt_flags)) argv.push_back(f);
+  for (const char* f : {"-shared", "-fPIC", "-fno-strict-aliasing", "-fstack-clash-protection", "-w", "-o"})
+    argv.push_back(f);
+  argv.push_back(so_tmp.string());
+  argv.push_back(c_path.string());
+  argv.push_back("-lm");
+  auto r = runSubprocess(argv, std::chrono::hours(1));
+  std::filesystem::remove(c_path, ec);
+  if (!r.ok()) return std::move(r).error();
+  if (r->exit_code != 0 || r->term_signal != 0) {
+    std::filesystem::remove(so_tmp, ec);
+    return makeError(ErrorCode::kInternal, "optimized tier: {} failed (exit {}, signal {}): {}",
+                     config.compiler, r->exit_code, r->term_signal, r->output.substr(0, 2000));
+  }
+  CUMULUS_TRY(auto bytes, readFile(so_tmp));
+  std::string digest = toHex(sha256(bytes));
+  auto so = config.cache_dir / (key + ".so");
+  auto sum = config.cache_dir / (key + ".so.sha256");
+  CUMULUS_TRY_VOID(writeFileAtomic(sum, std::span(reinterpret_cast<const uint8_t*>(digest.data()), digest.size())));
+  std::filesystem::rename(so_tmp, so, ec);
+  if (ec) return makeError(ErrorCode::kIo, "cannot place {}: {}", so.string(), ec.message());
+  return openSharedObject(so);
+}
+
+const char* tierName(Tier t) {
+  switch (t) {
+    case Tier::kBaseline: return "baseline";
+    case Tier::kOptimized: return "optimized";
+    case Tier::kInterpreter: return "interpreter";
+  }
+  return "?";
+}
+
+}  // namespace cumulus::engine

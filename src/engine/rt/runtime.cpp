@@ -1,0 +1,481 @@
+// Cumulus's runtime for wasm2c-translated code (see runtime.h for the design).
+#include "engine/rt/runtime.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+extern "C" int cumulus_guarded_call(void (*fn)(void*), void* ctx);
+
+namespace cumulus::engine::rt {
+
+const int kInterruptSignal = SIGRTMIN + 1;
+
+namespace {
+
+constexpr uint64_t kPageSize = 65536;
+// Any i32 address plus any u32 offset stays inside 8 GiB, so guard pages bound every access.
+constexpr uint64_t kReservationBytes = 8ull << 30;
+constexpr size_t kAltStackBytes = 64 * 1024;
+constexpr size_t kMaxPooled = 64;
+constexpr size_t kMaxReservations = 1 << 16;
+
+thread_local ThreadState* t_state = nullptr;
+
+// Live reservations, readable lock-free from the fault handler. Writers hold g_mem_mutex.
+std::atomic<uintptr_t> g_reservations[kMaxReservations];
+std::atomic<size_t> g_reservation_high{0};
+std::mutex g_mem_mutex;
+std::vector<uint8_t*> g_pool;  // GUARDED_BY(g_mem_mutex): PROT_NONE reservations ready for reuse
+uint64_t g_live = 0;           // GUARDED_BY(g_mem_mutex)
+
+struct sigaction g_prev_segv, g_prev_bus;
+std::once_flag g_init_once;
+
+class ModeScope {
+ public:
+  explicit ModeScope(Mode m) : state_(thread()), saved_(state_.mode) { state_.mode = int(m); }
+  ~ModeScope() { state_.mode = saved_; }
+  ThreadState& state() { return state_; }
+
+ private:
+  ThreadState& state_;
+  sig_atomic_t saved_;
+};
+
+void registerReservation(uint8_t* base) {
+  size_t high = g_reservation_high.load();
+  for (size_t i = 0; i < high; ++i) {
+    if (g_reservations[i].load(std::memory_order_relaxed) == 0) {
+      g_reservations[i].store(reinterpret_cast<uintptr_t>(base));
+      return;
+    }
+  }
+  if (high < kMaxReservations) {
+    g_reservations[high].store(reinterpret_cast<uintptr_t>(base));
+    g_reservation_high.store(high + 1);
+  }
+}
+
+void unregisterReservation(uint8_t* base) {
+  size_t high = g_reservation_high.load();
+  for (size_t i = 0; i < high; ++i) {
+    if (g_reservations[i].load(std::memory_order_relaxed) == reinterpret_cast<uintptr_t>(base)) {
+      g_reservations[i].store(0);
+      return;
+    }
+  }
+}
+
+bool inReservation(uintptr_t addr) {
+  size_t high = g_reservation_high.load(std::memory_order_acquire);
+  for (size_t i = 0; i < high; ++i) {
+    uintptr_t b = g_reservations[i].load(std::memory_order_relaxed);
+    if (b != 0 && addr >= b && addr - b < kReservationBytes) return true;
+  }
+  return false;
+}
+
+void chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uctx) {
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction) {
+      prev.sa_sigaction(sig, info, uctx);
+      return;
+    }
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+    return;
+  }
+  // Default action: restore it and return; the faulting instruction re-executes and kills us.
+  signal(sig, SIG_DFL);
+}
+
+void onFault(int sig, siginfo_t* info, void* uctx) {
+  ThreadState* ts = t_state;
+  if (ts && ts->mode == int(Mode::kWasm) && ts->trap_target) {
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    int code = 0;
+    // Stack exhaustion: the fault lies in (or just below) this thread's stack guard.
+    if (ts->stack_lo && addr < ts->stack_lo + 4096 && addr + (64u << 20) >= ts->stack_lo) {
+      code = WASM_RT_TRAP_EXHAUSTION;
+    } else if (inReservation(addr)) {
+      code = WASM_RT_TRAP_OOB;
+    }
+    if (code) {
+      ts->trap_code = code;
+      ts->trap_function = nullptr;
+      siglongjmp(*ts->trap_target, code);
+    }
+  }
+  chain(sig == SIGBUS ? g_prev_bus : g_prev_segv, sig, info, uctx);
+}
+
+void onInterrupt(int, siginfo_t*, void*) {
+  ThreadState* ts = t_state;
+  if (!ts || !ts->interrupt_requested.load(std::memory_order_relaxed)) return;
+  if (ts->mode == int(Mode::kWasm) && ts->trap_target) {
+    ts->interrupt_requested.store(false, std::memory_order_relaxed);
+    ts->trap_code = CUMULUS_TRAP_INTERRUPTED;
+    ts->trap_function = nullptr;
+    siglongjmp(*ts->trap_target, CUMULUS_TRAP_INTERRUPTED);
+  }
+  // Host or runtime mode: raised at the next return into wasm (see cumulus_host_call).
+}
+
+// Raises a pending interrupt on return from Runtime mode into wasm.
+void checkPendingInterrupt(ThreadState& ts) {
+  if (ts.interrupt_requested.exchange(false)) raiseTrap(CUMULUS_TRAP_INTERRUPTED);
+}
+
+uint8_t* takeReservation() {
+  {
+    std::lock_guard lock(g_mem_mutex);
+    if (!g_pool.empty()) {
+      uint8_t* base = g_pool.back();
+      g_pool.pop_back();
+      ++g_live;
+      registerReservation(base);
+      return base;
+    }
+  }
+  void* p = mmap(nullptr, kReservationBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  std::lock_guard lock(g_mem_mutex);
+  ++g_live;
+  registerReservation(static_cast<uint8_t*>(p));
+  return static_cast<uint8_t*>(p);
+}
+
+void returnReservation(uint8_t* base, uint64_t used_bytes) {
+  std::lock_guard lock(g_mem_mutex);
+  unregisterReservation(base);
+  --g_live;
+  if (g_pool.size() < kMaxPooled) {
+    // Drop the pages (they read as zero next time) and make the range inaccessible again.
+    if (used_bytes) {
+      madvise(base, used_bytes, MADV_DONTNEED);
+      mprotect(base, used_bytes, PROT_NONE);
+    }
+    g_pool.push_back(base);
+  } else {
+    munmap(base, kReservationBytes);
+  }
+}
+
+struct FuncTypeRegistry {
+  std::mutex mutex;
+  std::map<std::vector<uint8_t>, uint32_t> ids;  // GUARDED_BY(mutex)
+};
+FuncTypeRegistry& funcTypes() {
+  static FuncTypeRegistry registry;  // process-wide by necessity: ids compare across modules
+  return registry;
+}
+
+std::atomic<uint32_t> g_next_tag{1};
+
+}  // namespace
+
+ThreadState::~ThreadState() {
+  if (alt_stack) {
+    stack_t ss{};
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, nullptr);
+    free(alt_stack);
+  }
+  t_state = nullptr;
+}
+
+ThreadState& thread() {
+  if (t_state) return *t_state;
+  static thread_local ThreadState state;
+  t_state = &state;
+  initialize();
+  stack_t ss{};
+  ss.ss_sp = state.alt_stack = malloc(kAltStackBytes);
+  ss.ss_size = kAltStackBytes;
+  sigaltstack(&ss, nullptr);
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr;
+    size_t size;
+    pthread_attr_getstack(&attr, &addr, &size);
+    state.stack_lo = reinterpret_cast<uintptr_t>(addr);
+    state.stack_hi = state.stack_lo + size;
+    pthread_attr_destroy(&attr);
+  }
+  return state;
+}
+
+void initialize() {
+  std::call_once(g_init_once, [] {
+    struct sigaction sa{};
+    sa.sa_sigaction = onFault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &g_prev_segv);
+    sigaction(SIGBUS, &sa, &g_prev_bus);
+    struct sigaction si{};
+    si.sa_sigaction = onInterrupt;
+    si.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&si.sa_mask);
+    sigaction(kInterruptSignal, &si, nullptr);
+  });
+}
+
+int guardedCall(void (*fn)(void*), void* ctx) {
+  thread();
+  return cumulus_guarded_call(fn, ctx);
+}
+
+void requestInterrupt(ThreadState& state, pthread_t thread) {
+  state.interrupt_requested.store(true);
+  pthread_kill(thread, kInterruptSignal);
+}
+
+void raiseTrap(int code) {
+  ThreadState& ts = thread();
+  ts.trap_code = code;
+  ts.mode = int(Mode::kWasm);
+  siglongjmp(*ts.trap_target, code);
+}
+
+const char* trapMessage(int code) {
+  switch (code) {
+    case WASM_RT_TRAP_NONE: return "no trap";
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call failed";
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+    case CUMULUS_TRAP_INTERRUPTED: return "interrupted: deadline exceeded";
+    case CUMULUS_TRAP_HOST: return "host function failed";
+    case CUMULUS_TRAP_RESOURCE: return "resource limit exceeded";
+    case CUMULUS_TRAP_NULL_REF: return "uninitialized element";
+    case CUMULUS_TRAP_INDIRECT_TYPE: return "indirect call type mismatch";
+    default: return "trap";
+  }
+}
+
+MemoryStats memoryStats() {
+  std::lock_guard lock(g_mem_mutex);
+  return {g_live, g_pool.size()};
+}
+
+}  // namespace cumulus::engine::rt
+
+using namespace cumulus::engine::rt;
+
+extern "C" {
+
+sigjmp_buf* cumulus_rt_enter(sigjmp_buf* target, int* saved_mode) {
+  ThreadState& ts = thread();
+  sigjmp_buf* previous = ts.trap_target;
+  *saved_mode = ts.mode;
+  ts.trap_target = target;
+  ts.trap_code = 0;
+  ts.mode = int(Mode::kWasm);
+  return previous;
+}
+
+int cumulus_rt_leave(sigjmp_buf* previous, int saved_mode, int trapped) {
+  ThreadState& ts = thread();
+  ts.trap_target = previous;
+  ts.mode = saved_mode;
+  ts.unwind_target = nullptr;
+  return trapped;
+}
+
+void wasm_rt_init(void) { initialize(); }
+bool wasm_rt_is_initialized(void) { return true; }
+void wasm_rt_free(void) {}
+
+void wasm_rt_trap(wasm_rt_trap_t code) {
+  ThreadState& ts = *t_state;  // only reachable from inside a guarded call
+  ts.trap_code = code;
+  ts.trap_function = nullptr;
+  siglongjmp(*ts.trap_target, code);
+}
+
+void cumulus_trap_in(wasm_rt_trap_t code, const char* function) {
+  ThreadState& ts = *t_state;
+  ts.trap_code = code;
+  ts.trap_function = function;
+  siglongjmp(*ts.trap_target, code);
+}
+
+const char* wasm_rt_strerror(wasm_rt_trap_t trap) { return trapMessage(trap); }
+
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  std::vector<uint8_t> types;
+  va_list ap;
+  va_start(ap, results);
+  for (uint32_t i = 0; i < params + results; ++i) types.push_back(static_cast<uint8_t>(va_arg(ap, int)));
+  va_end(ap);
+  return funcTypeId(params, results, types.data());
+}
+
+}  // extern "C"
+
+namespace cumulus::engine::rt {
+uint32_t funcTypeId(uint32_t params, uint32_t results, const uint8_t* types) {
+  std::vector<uint8_t> key;
+  key.push_back(static_cast<uint8_t>(params));
+  key.push_back(static_cast<uint8_t>(results));
+  key.insert(key.end(), types, types + params + results);
+  auto& reg = funcTypes();
+  std::lock_guard lock(reg.mutex);
+  auto [it, inserted] = reg.ids.emplace(std::move(key), static_cast<uint32_t>(reg.ids.size() + 1));
+  return it->second;
+}
+}  // namespace cumulus::engine::rt
+
+extern "C" {
+
+uint32_t wasm_rt_register_tag(uint32_t) { return g_next_tag.fetch_add(1); }
+
+void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values) {
+  ThreadState& ts = thread();
+  if (size > sizeof ts.exception_data) raiseTrap(CUMULUS_TRAP_RESOURCE);
+  ts.exception_tag = tag;
+  ts.exception_size = size;
+  if (size) memcpy(ts.exception_data, values, size);
+}
+
+void wasm_rt_throw(void) {
+  ThreadState& ts = thread();
+  if (!ts.unwind_target) raiseTrap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+  siglongjmp(*ts.unwind_target, 1);
+}
+
+sigjmp_buf* wasm_rt_get_unwind_target(void) { return thread().unwind_target; }
+void wasm_rt_set_unwind_target(sigjmp_buf* target) { thread().unwind_target = target; }
+uint32_t wasm_rt_exception_tag(void) { return thread().exception_tag; }
+uint32_t wasm_rt_exception_size(void) { return thread().exception_size; }
+void* wasm_rt_exception(void) { return thread().exception_data; }
+
+void wasm_rt_allocate_memory(wasm_rt_memory_t* mem, uint32_t initial_pages, uint32_t max_pages) {
+  ThreadState& ts = thread();
+  uint64_t bytes = uint64_t(initial_pages) * kPageSize;
+  if (bytes > ts.memory_limit_bytes) {
+    ts.host_message = "initial memory exceeds the memory limit";
+    raiseTrap(CUMULUS_TRAP_RESOURCE);
+  }
+  sig_atomic_t saved = ts.mode;
+  ts.mode = int(Mode::kRuntime);
+  uint8_t* base = takeReservation();
+  bool ok = base && (bytes == 0 || mprotect(base, bytes, PROT_READ | PROT_WRITE) == 0);
+  ts.mode = saved;
+  if (!ok) {
+    ts.host_message = "cannot reserve linear memory";
+    raiseTrap(CUMULUS_TRAP_RESOURCE);
+  }
+  mem->data = base;
+  mem->pages = initial_pages;
+  mem->max_pages = max_pages;
+  mem->size = static_cast<uint32_t>(bytes);  // 65536 pages wraps to 0, as in wasm2c
+  if (saved == int(Mode::kWasm)) checkPendingInterrupt(ts);
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
+  ThreadState& ts = thread();
+  uint64_t old_pages = mem->pages;
+  uint64_t new_pages = old_pages + delta;
+  if (delta == 0) return static_cast<uint32_t>(old_pages);
+  if (new_pages > mem->max_pages || new_pages > 65536 ||
+      new_pages * kPageSize > ts.memory_limit_bytes) {
+    return UINT32_MAX;
+  }
+  sig_atomic_t saved = ts.mode;
+  ts.mode = int(Mode::kRuntime);
+  int rc = mprotect(mem->data + old_pages * kPageSize, delta * kPageSize, PROT_READ | PROT_WRITE);
+  ts.mode = saved;
+  if (rc != 0) return UINT32_MAX;
+  mem->pages = static_cast<uint32_t>(new_pages);
+  mem->size = static_cast<uint32_t>(new_pages * kPageSize);
+  if (saved == int(Mode::kWasm)) checkPendingInterrupt(ts);
+  return static_cast<uint32_t>(old_pages);
+}
+
+void wasm_rt_free_memory(wasm_rt_memory_t* mem) {
+  if (!mem->data) return;
+  returnReservation(mem->data, uint64_t(mem->pages) * kPageSize);
+  mem->data = nullptr;
+}
+
+}  // extern "C"
+
+namespace {
+
+template <typename Table, typename Elem>
+void allocateTable(Table* table, uint32_t elements, uint32_t max_elements, Elem init) {
+  ThreadState& ts = thread();
+  sig_atomic_t saved = ts.mode;
+  ts.mode = int(Mode::kRuntime);
+  table->data = elements ? static_cast<Elem*>(calloc(elements, sizeof(Elem))) : nullptr;
+  ts.mode = saved;
+  if (elements && !table->data) {
+    ts.host_message = "cannot allocate table";
+    raiseTrap(CUMULUS_TRAP_RESOURCE);
+  }
+  for (uint32_t i = 0; i < elements; ++i) table->data[i] = init;
+  table->size = elements;
+  table->max_size = max_elements;
+}
+
+template <typename Table, typename Elem>
+uint32_t growTable(Table* table, uint32_t delta, Elem init) {
+  uint32_t old = table->size;
+  uint64_t wanted = uint64_t(old) + delta;
+  if (wanted > table->max_size || wanted > (1u << 24)) return UINT32_MAX;  // 16M elements cap
+  if (delta == 0) return old;
+  ThreadState& ts = thread();
+  sig_atomic_t saved = ts.mode;
+  ts.mode = int(Mode::kRuntime);
+  void* p = realloc(table->data, wanted * sizeof(Elem));
+  ts.mode = saved;
+  if (!p) return UINT32_MAX;
+  table->data = static_cast<Elem*>(p);
+  for (uint64_t i = old; i < wanted; ++i) table->data[i] = init;
+  table->size = static_cast<uint32_t>(wanted);
+  if (saved == int(Mode::kWasm)) checkPendingInterrupt(ts);
+  return old;
+}
+
+}  // namespace
+
+extern "C" {
+
+void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t* t, uint32_t n, uint32_t max) {
+  allocateTable(t, n, max, wasm_rt_funcref_null_value);
+}
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* t) {
+  free(t->data);
+  t->data = nullptr;
+}
+void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t* t, uint32_t n, uint32_t max) {
+  allocateTable(t, n, max, wasm_rt_externref_null_value);
+}
+void wasm_rt_free_externref_table(wasm_rt_externref_table_t* t) {
+  free(t->data);
+  t->data = nullptr;
+}
+uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t* t, uint32_t d, wasm_rt_funcref_t v) {
+  return growTable(t, d, v);
+}
+uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t* t, uint32_t d,
+                                      wasm_rt_externref_t v) {
+  return growTable(t, d, v);
+}
+
+}  // extern "C"

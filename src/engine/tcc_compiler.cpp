@@ -1,0 +1,104 @@
+// Baseline tier: libtcc compiles the translated C in memory. tcc is not reentrant in the Debian
+// version (0.9.27 git 2020), so compilations are serialized by one mutex; tcc is fast enough that
+// this does not matter (a 10 MB module compiles in seconds).
+#include <libtcc.h>
+
+#include <bit>
+#include <cmath>
+#include <csetjmp>
+#include <cstdarg>
+#include <mutex>
+
+#include "base/log.h"
+#include "engine/code.h"
+#include "engine/rt/runtime.h"
+
+extern "C" {
+uint32_t cumulus_clz32(uint32_t x) { return std::countl_zero(x); }
+uint32_t cumulus_clz64(uint64_t x) { return std::countl_zero(x); }
+uint32_t cumulus_ctz32(uint32_t x) { return std::countr_zero(x); }
+uint32_t cumulus_ctz64(uint64_t x) { return std::countr_zero(x); }
+uint32_t cumulus_popcount32(uint32_t x) { return std::popcount(x); }
+uint32_t cumulus_popcount64(uint64_t x) { return std::popcount(x); }
+}
+
+namespace cumulus::engine {
+
+namespace {
+
+std::mutex g_tcc_mutex;  // libtcc keeps global state
+
+class TccCode final : public CompiledCode {
+ public:
+  TccCode() : CompiledCode(Tier::kBaseline), state_(tcc_new()) {}
+  ~TccCode() override {
+    if (state_) tcc_delete(state_);
+  }
+  TCCState* state() { return state_; }
+  GlueEntryPoints& entryMut() { return entry_; }
+
+ private:
+  TCCState* state_;
+};
+
+void onTccError(void* opaque, const char* msg) {
+  auto* out = static_cast<std::string*>(opaque);
+  if (out->size() < 4096) {
+    *out += msg;
+    *out += '\n';
+  }
+}
+
+struct Symbol {
+  const char* name;
+  const void* addr;
+};
+
+#define CUMULUS_SYM(x) {#x, reinterpret_cast<const void*>(&x)}
+const Symbol kRuntimeSymbols[] = {
+    CUMULUS_SYM(wasm_rt_init), CUMULUS_SYM(wasm_rt_is_initialized), CUMULUS_SYM(wasm_rt_free),
+    CUMULUS_SYM(wasm_rt_trap), CUMULUS_SYM(wasm_rt_strerror), CUMULUS_SYM(wasm_rt_register_func_type),
+    CUMULUS_SYM(wasm_rt_register_tag), CUMULUS_SYM(wasm_rt_load_exception), CUMULUS_SYM(wasm_rt_throw),
+    CUMULUS_SYM(wasm_rt_get_unwind_target), CUMULUS_SYM(wasm_rt_set_unwind_target),
+    CUMULUS_SYM(wasm_rt_exception_tag), CUMULUS_SYM(wasm_rt_exception_size), CUMULUS_SYM(wasm_rt_exception),
+    CUMULUS_SYM(wasm_rt_allocate_memory), CUMULUS_SYM(wasm_rt_grow_memory), CUMULUS_SYM(wasm_rt_free_memory),
+    CUMULUS_SYM(wasm_rt_allocate_funcref_table), CUMULUS_SYM(wasm_rt_free_funcref_table),
+    CUMULUS_SYM(wasm_rt_allocate_externref_table), CUMULUS_SYM(wasm_rt_free_externref_table),
+    CUMULUS_SYM(wasm_rt_grow_funcref_table), CUMULUS_SYM(wasm_rt_grow_externref_table),
+    CUMULUS_SYM(cumulus_trap_in), CUMULUS_SYM(cumulus_host_call),
+    CUMULUS_SYM(cumulus_clz32), CUMULUS_SYM(cumulus_clz64), CUMULUS_SYM(cumulus_ctz32),
+    CUMULUS_SYM(cumulus_ctz64), CUMULUS_SYM(cumulus_popcount32), CUMULUS_SYM(cumulus_popcount64),
+};
+#undef CUMULUS_SYM
+
+}  // namespace
+
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_source) {
+  auto code = std::make_shared<TccCode>();
+  std::string errors;
+  std::lock_guard lock(g_tcc_mutex);
+  TCCState* s = code->state();
+  if (!s) return makeError(ErrorCode::kInternal, "libtcc: cannot create a compiler state");
+  tcc_set_error_func(s, &errors, onTccError);
+  tcc_set_options(s, "-w");
+  tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
+  for (const Symbol& sym : kRuntimeSymbols) tcc_add_symbol(s, sym.name, sym.addr);
+  if (tcc_compile_string(s, c_source.c_str()) != 0)
+    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}", errors);
+  if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0)
+    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot link the module: {}", errors);
+  auto get = [&](const char* name) { return tcc_get_symbol(s, name); };
+  GlueEntryPoints& e = code->entryMut();
+  e.instance_size = reinterpret_cast<size_t (*)()>(get("cumulus_instance_size"));
+  e.init_module = reinterpret_cast<void (*)()>(get("cumulus_init_module"));
+  e.instantiate = reinterpret_cast<void (*)(void*, void*)>(get("cumulus_instantiate"));
+  e.free_instance = reinterpret_cast<void (*)(void*)>(get("cumulus_free"));
+  e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(get("cumulus_invoke"));
+  e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(get("cumulus_export_ptr"));
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr)
+    return makeError(ErrorCode::kInternal, "baseline tier: glue entry points missing");
+  e.init_module();
+  return std::shared_ptr<CompiledCode>(std::move(code));
+}
+
+}  // namespace cumulus::engine

@@ -1,0 +1,540 @@
+// Front end: parse/validate with libwabt, describe, translate with wasm2c's C writer, add glue.
+// See translate.h for what the glue is and why it exists.
+#include "engine/translate.h"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <wabt/apply-names.h>
+#include <wabt/cast.h>
+#include <wabt/binary-reader-ir.h>
+#include <wabt/binary-reader.h>
+#include <wabt/c-writer.h>
+#include <wabt/error-formatter.h>
+#include <wabt/generate-names.h>
+#include <wabt/ir.h>
+#include <wabt/stream.h>
+#include <wabt/validator.h>
+
+#include "engine/rt/embedded.h"
+
+namespace cumulus::engine {
+
+const char* const kTranslatorVersion = "wabt-1.0.32+cumulus-glue-3";
+
+namespace {
+
+constexpr std::string_view kSelfName = "cumulus_self";
+
+wabt::Features engineFeatures() {
+  wabt::Features f;  // MVP + mutable globals, sat-conv, sign-ext, SIMD, multi-value, bulk, ref-types
+  f.enable_multi_memory();
+  f.enable_extended_const();
+  return f;
+}
+
+ValType toValType(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: return ValType::kI32;
+    case wabt::Type::I64: return ValType::kI64;
+    case wabt::Type::F32: return ValType::kF32;
+    case wabt::Type::F64: return ValType::kF64;
+    case wabt::Type::V128: return ValType::kV128;
+    case wabt::Type::ExternRef: return ValType::kExternRef;
+    default: return ValType::kFuncRef;
+  }
+}
+
+FuncType toFuncType(const wabt::FuncSignature& sig) {
+  FuncType ft;
+  for (auto t : sig.param_types) ft.params.push_back(toValType(t));
+  for (auto t : sig.result_types) ft.results.push_back(toValType(t));
+  return ft;
+}
+
+Limits toLimits(const wabt::Limits& l) {
+  Limits out;
+  out.min = l.initial;
+  if (l.has_max) out.max = l.max;
+  return out;
+}
+
+// ---- feature scan -------------------------------------------------------------------------
+
+bool isSimdType(wabt::Type t) { return t == wabt::Type::V128; }
+
+bool exprsUseSimd(const wabt::ExprList& exprs) {
+  for (const wabt::Expr& e : exprs) {
+    switch (e.type()) {
+      case wabt::ExprType::SimdLaneOp:
+      case wabt::ExprType::SimdLoadLane:
+      case wabt::ExprType::SimdStoreLane:
+      case wabt::ExprType::SimdShuffleOp:
+      case wabt::ExprType::LoadSplat:
+      case wabt::ExprType::LoadZero:
+        return true;
+      case wabt::ExprType::Const:
+        if (isSimdType(wabt::cast<wabt::ConstExpr>(&e)->const_.type())) return true;
+        break;
+      case wabt::ExprType::Binary:
+      case wabt::ExprType::Compare:
+      case wabt::ExprType::Convert:
+      case wabt::ExprType::Unary:
+      case wabt::ExprType::Ternary:
+        if (static_cast<const wabt::OpcodeExpr<wabt::ExprType::Binary>*>(&e)->opcode.GetPrefix() == 0xfd)
+          return true;
+        break;
+      case wabt::ExprType::Load:
+      case wabt::ExprType::Store:
+        if (static_cast<const wabt::LoadExpr*>(&e)->opcode.GetPrefix() == 0xfd) return true;
+        break;
+      case wabt::ExprType::Select: {
+        for (auto t : wabt::cast<wabt::SelectExpr>(&e)->result_type)
+          if (isSimdType(t)) return true;
+        break;
+      }
+      case wabt::ExprType::Block:
+        if (exprsUseSimd(wabt::cast<wabt::BlockExpr>(&e)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::Loop:
+        if (exprsUseSimd(wabt::cast<wabt::LoopExpr>(&e)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::If: {
+        auto* i = wabt::cast<wabt::IfExpr>(&e);
+        if (exprsUseSimd(i->true_.exprs) || exprsUseSimd(i->false_)) return true;
+        break;
+      }
+      case wabt::ExprType::Try:
+        if (exprsUseSimd(wabt::cast<wabt::TryExpr>(&e)->block.exprs)) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+bool sigUsesSimd(const wabt::FuncSignature& sig) {
+  for (auto t : sig.param_types) if (isSimdType(t)) return true;
+  for (auto t : sig.result_types) if (isSimdType(t)) return true;
+  return false;
+}
+
+bool moduleUsesSimd(const wabt::Module& m) {
+  for (const wabt::TypeEntry* te : m.types) {
+    if (auto* ft = wabt::dyn_cast<wabt::FuncType>(te); ft && sigUsesSimd(ft->sig)) return true;
+  }
+  for (const wabt::Global* g : m.globals) {
+    if (isSimdType(g->type) || exprsUseSimd(g->init_expr)) return true;
+  }
+  for (const wabt::Func* f : m.funcs) {
+    if (sigUsesSimd(f->decl.sig)) return true;
+    for (auto t : f->local_types) if (isSimdType(t)) return true;
+    if (exprsUseSimd(f->exprs)) return true;
+  }
+  return false;
+}
+
+// Folds an extended-const expression (i32/i64 const, add, sub, mul) into one const in place.
+// Returns false when it reads a global (only known at instantiation).
+bool foldConstExpr(wabt::ExprList& exprs) {
+  if (exprs.size() <= 1) return true;
+  std::vector<wabt::Const> stack;
+  for (const wabt::Expr& e : exprs) {
+    if (e.type() == wabt::ExprType::Const) {
+      stack.push_back(wabt::cast<wabt::ConstExpr>(&e)->const_);
+    } else if (e.type() == wabt::ExprType::Binary && stack.size() >= 2) {
+      wabt::Const b = stack.back();
+      stack.pop_back();
+      wabt::Const& a = stack.back();
+      auto op = wabt::cast<wabt::BinaryExpr>(&e)->opcode;
+      if (op == wabt::Opcode::I32Add) a.set_u32(a.u32() + b.u32());
+      else if (op == wabt::Opcode::I32Sub) a.set_u32(a.u32() - b.u32());
+      else if (op == wabt::Opcode::I32Mul) a.set_u32(a.u32() * b.u32());
+      else if (op == wabt::Opcode::I64Add) a.set_u64(a.u64() + b.u64());
+      else if (op == wabt::Opcode::I64Sub) a.set_u64(a.u64() - b.u64());
+      else if (op == wabt::Opcode::I64Mul) a.set_u64(a.u64() * b.u64());
+      else return false;
+    } else {
+      return false;
+    }
+  }
+  if (stack.size() != 1) return false;
+  wabt::Location loc = exprs.front().loc;
+  exprs.clear();
+  exprs.push_back(std::make_unique<wabt::ConstExpr>(stack.back(), loc));
+  return true;
+}
+
+// Lowers extended-const; returns a reason when some expression cannot be folded.
+std::string lowerExtendedConst(wabt::Module& m) {
+  auto fold = [](wabt::ExprList& e, const char* what) -> std::string {
+    return foldConstExpr(e) ? std::string() : fmt::format("extended-const {} reads a global", what);
+  };
+  for (wabt::Global* g : m.globals)
+    if (auto r = fold(g->init_expr, "global initializer"); !r.empty()) return r;
+  for (wabt::DataSegment* d : m.data_segments)
+    if (auto r = fold(d->offset, "data segment offset"); !r.empty()) return r;
+  for (wabt::ElemSegment* s : m.elem_segments)
+    if (auto r = fold(s->offset, "element segment offset"); !r.empty()) return r;
+  return {};
+}
+
+// ---- C names, as wasm2c 1.0.32 forms them ------------------------------------------------------
+
+// [A-Za-z0-9_] except 'Z' stay; every other byte becomes 'Z' + two uppercase hex digits.
+std::string mangle(std::string_view name) {
+  std::string out;
+  for (unsigned char c : name) {
+    if ((isalnum(c) && c != 'Z') || c == '_') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("Z{:02X}", c);
+    }
+  }
+  return out;
+}
+std::string importSymbol(const std::string& module, const std::string& field) {
+  return "Z_" + mangle(module) + "Z_" + mangle(field);
+}
+std::string importStruct(const std::string& module) { return "Z_" + mangle(module) + "_instance_t"; }
+std::string exportSymbol(const std::string& field) {
+  return "Z_" + mangle(kSelfName) + "Z_" + mangle(field);
+}
+
+const char* cType(ValType t) {
+  switch (t) {
+    case ValType::kI32: return "u32";
+    case ValType::kI64: return "u64";
+    case ValType::kF32: return "f32";
+    case ValType::kF64: return "f64";
+    case ValType::kFuncRef: return "wasm_rt_funcref_t";
+    case ValType::kExternRef: return "wasm_rt_externref_t";
+    case ValType::kV128: return "v128";
+  }
+  return "?";
+}
+const char* cellField(ValType t) {
+  switch (t) {
+    case ValType::kI32: return "i32";
+    case ValType::kI64: return "i64";
+    case ValType::kF32: return "f32";
+    case ValType::kF64: return "f64";
+    case ValType::kFuncRef: return "funcref";
+    case ValType::kExternRef: return "externref";
+    case ValType::kV128: return "v128";
+  }
+  return "?";
+}
+char multiChar(ValType t) {
+  switch (t) {
+    case ValType::kI32: return 'i';
+    case ValType::kI64: return 'j';
+    case ValType::kF32: return 'f';
+    case ValType::kF64: return 'd';
+    case ValType::kFuncRef: return 'r';
+    case ValType::kExternRef: return 'e';
+    case ValType::kV128: return 'v';
+  }
+  return '?';
+}
+std::string resultCType(const FuncType& ft) {
+  if (ft.results.empty()) return "void";
+  if (ft.results.size() == 1) return cType(ft.results[0]);
+  std::string s = "struct wasm_multi_";
+  for (auto t : ft.results) s.push_back(multiChar(t));
+  return s;
+}
+
+std::string glue(const ModuleInfo& info) {
+  std::string g = "\n/* ---- Cumulus glue ---- */\n";
+  // One identical struct per import module name: {self, slots}. `self` makes both pointers the
+  // generated code may pass (the env, or the address of the instance field holding it — wasm2c
+  // 1.0.32 does the latter for imported functions placed in tables) resolve with one load.
+  std::set<std::string> modules;
+  for (const auto& imp : info.imports) modules.insert(imp.module);
+  for (const auto& m : modules)
+    g += fmt::format("struct {} {{ void* self; void** slots; }};\n", importStruct(m));
+  std::set<std::string> defined;
+  for (size_t k = 0; k < info.imports.size(); ++k) {
+    const auto& imp = info.imports[k];
+    std::string sym = importSymbol(imp.module, imp.name);
+    if (!defined.insert(sym).second) continue;  // same name imported twice (same type: validated)
+    std::string st = "struct " + importStruct(imp.module);
+    std::string env = fmt::format("(*({}**)p)", st);
+    switch (imp.type.kind) {
+      case ExternKind::kFunc: {
+        const FuncType& ft = imp.type.func;
+        std::string ret = resultCType(ft);
+        std::string params, args, ptypes;
+        for (size_t i = 0; i < ft.params.size(); ++i) {
+          params += fmt::format(", {} a{}", cType(ft.params[i]), i);
+          args += fmt::format(", a{}", i);
+          ptypes += fmt::format(", {}", cType(ft.params[i]));
+        }
+        size_t ncells = std::max<size_t>({ft.params.size(), ft.results.size(), 1});
+        g += fmt::format("{} {}({}* p{}) {{\n  {}* e = {};\n", ret, sym, st, params, st, env);
+        g += fmt::format("  wasm_rt_funcref_t* f = (wasm_rt_funcref_t*)e->slots[{}];\n", k);
+        g += fmt::format("  if (f->func) {}(({} (*)(void*{}))f->func)(f->module_instance{});\n",
+                         ret == "void" ? "{ " : "return ", ret, ptypes, args);
+        if (ret == "void") g.insert(g.size() - 1, " return; }");
+        g += fmt::format("  cumulus_cell_t c[{}];\n", ncells);
+        for (size_t i = 0; i < ft.params.size(); ++i)
+          g += fmt::format("  c[{}].{} = a{};\n", i, cellField(ft.params[i]), i);
+        g += fmt::format("  int t = cumulus_host_call(e, {}, c);\n", k);
+        g += "  if (t) cumulus_trap_in((wasm_rt_trap_t)t, 0);\n";
+        if (ft.results.size() == 1) {
+          g += fmt::format("  return c[0].{};\n", cellField(ft.results[0]));
+        } else if (ft.results.size() > 1) {
+          g += fmt::format("  {} r;\n", ret);
+          for (size_t i = 0; i < ft.results.size(); ++i)
+            g += fmt::format("  r.{}{} = c[{}].{};\n", multiChar(ft.results[i]), i, i,
+                             cellField(ft.results[i]));
+          g += "  return r;\n";
+        }
+        g += "}\n";
+        break;
+      }
+      case ExternKind::kGlobal:
+        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n", cType(imp.type.global.type),
+                         sym, st, cType(imp.type.global.type), env, k);
+        break;
+      case ExternKind::kMemory:
+        g += fmt::format("wasm_rt_memory_t* {}({}* p) {{ return (wasm_rt_memory_t*){}->slots[{}]; }}\n",
+                         sym, st, env, k);
+        break;
+      case ExternKind::kTable: {
+        const char* tt = imp.type.table.elem == ValType::kExternRef ? "wasm_rt_externref_table_t"
+                                                                    : "wasm_rt_funcref_table_t";
+        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n", tt, sym, st, tt, env, k);
+        break;
+      }
+      case ExternKind::kTag:
+        break;
+    }
+  }
+  std::string self = "Z_" + mangle(kSelfName);
+  std::string inst_t = self + "_instance_t";
+  g += fmt::format("size_t cumulus_instance_size(void) {{ return sizeof({}); }}\n", inst_t);
+  g += fmt::format("void cumulus_init_module(void) {{ {}_init_module(); }}\n", self);
+  std::string envs;
+  for (size_t i = 0; i < modules.size(); ++i) envs += ", env";
+  g += fmt::format("void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n",
+                   self, inst_t, envs);
+  g += fmt::format("void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self, inst_t);
+  g += "void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  switch (idx) {\n";
+  for (size_t k = 0; k < info.exports.size(); ++k) {
+    const auto& ex = info.exports[k];
+    if (ex.type.kind != ExternKind::kFunc) continue;
+    const FuncType& ft = ex.type.func;
+    std::string args;
+    for (size_t i = 0; i < ft.params.size(); ++i) args += fmt::format(", c[{}].{}", i, cellField(ft.params[i]));
+    std::string call = fmt::format("{}(({}*)inst{})", exportSymbol(ex.name), inst_t, args);
+    g += fmt::format("    case {}: {{ ", k);
+    if (ft.results.empty()) {
+      g += call + ";";
+    } else if (ft.results.size() == 1) {
+      g += fmt::format("c[0].{} = {};", cellField(ft.results[0]), call);
+    } else {
+      g += fmt::format("{} r = {};", resultCType(ft), call);
+      for (size_t i = 0; i < ft.results.size(); ++i)
+        g += fmt::format(" c[{}].{} = r.{}{};", i, cellField(ft.results[i]), multiChar(ft.results[i]), i);
+    }
+    g += " break; }\n";
+  }
+  g += "  }\n}\n";
+  g += "void* cumulus_export_ptr(uint32_t idx, void* inst) {\n  switch (idx) {\n";
+  for (size_t k = 0; k < info.exports.size(); ++k) {
+    const auto& ex = info.exports[k];
+    if (ex.type.kind == ExternKind::kFunc) {
+      g += fmt::format("    case {}: return (void*)&{};\n", k, exportSymbol(ex.name));
+    } else if (ex.type.kind != ExternKind::kTag) {
+      g += fmt::format("    case {}: return (void*){}(({}*)inst);\n", k, exportSymbol(ex.name), inst_t);
+    }
+  }
+  g += "  }\n  return 0;\n}\n";
+  return g;
+}
+
+// Replaces a whole (possibly multi-line) #define in `text`.
+void replaceMacro(std::string& text, std::string_view head, std::string_view replacement) {
+  size_t pos = text.find(head);
+  if (pos == std::string::npos) return;
+  size_t end = pos;
+  for (;;) {
+    size_t nl = text.find('\n', end);
+    if (nl == std::string::npos) { end = text.size(); break; }
+    if (nl > 0 && text[nl - 1] == '\\') { end = nl + 1; continue; }
+    end = nl;
+    break;
+  }
+  text.replace(pos, end - pos, replacement);
+}
+
+void removeLine(std::string& text, std::string_view line) {
+  size_t pos = text.find(line);
+  if (pos == std::string::npos) return;
+  size_t nl = text.find('\n', pos);
+  text.erase(pos, (nl == std::string::npos ? text.size() : nl + 1) - pos);
+}
+
+constexpr std::string_view kTccPrelude = R"(/* tcc shims: builtins the generated code uses and tcc lacks */
+uint32_t cumulus_clz32(uint32_t); uint32_t cumulus_clz64(uint64_t);
+uint32_t cumulus_ctz32(uint32_t); uint32_t cumulus_ctz64(uint64_t);
+uint32_t cumulus_popcount32(uint32_t); uint32_t cumulus_popcount64(uint64_t);
+#define __builtin_clz(x) cumulus_clz32(x)
+#define __builtin_clzll(x) cumulus_clz64(x)
+#define __builtin_ctz(x) cumulus_ctz32(x)
+#define __builtin_ctzll(x) cumulus_ctz64(x)
+#define __builtin_popcount(x) cumulus_popcount32(x)
+#define __builtin_popcountll(x) cumulus_popcount64(x)
+)";
+
+constexpr std::string_view kTrapMacros = R"(#define TRAP(x) (cumulus_trap_in(WASM_RT_TRAP_##x, __func__), 0)
+static inline void cumulus_check_indirect(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
+  if (UNLIKELY(x >= t->size)) cumulus_trap_in(WASM_RT_TRAP_CALL_INDIRECT, 0);
+  if (UNLIKELY(!t->data[x].func)) cumulus_trap_in(CUMULUS_TRAP_NULL_REF, 0);
+  if (UNLIKELY(t->data[x].func_type != type)) cumulus_trap_in(CUMULUS_TRAP_INDIRECT_TYPE, 0);
+}
+#define CALL_INDIRECT(table, t, ft, x, ...) \
+  (cumulus_check_indirect(&(table), (x), func_types[ft]), ((t)(table).data[x].func)(__VA_ARGS__)))";
+
+}  // namespace
+
+ParsedModule::ParsedModule() : ir_(std::make_unique<wabt::Module>()) {}
+ParsedModule::~ParsedModule() = default;
+ParsedModule::ParsedModule(ParsedModule&&) noexcept = default;
+
+Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes) {
+  ParsedModule pm;
+  wabt::Errors errors;
+  wabt::ReadBinaryOptions options(engineFeatures(), nullptr, /*read_debug_names=*/true,
+                                  /*stop_on_first_error=*/true,
+                                  /*fail_on_custom_section_error=*/false);
+  if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, &errors,
+                                      pm.ir_.get()))) {
+    return makeError(ErrorCode::kInvalidArgument, "malformed module: {}",
+                     errors.empty() ? "unreadable" : errors.front().message);
+  }
+  wabt::ValidateOptions vopts(engineFeatures());
+  if (wabt::Failed(wabt::ValidateModule(pm.ir_.get(), &errors, vopts))) {
+    return makeError(ErrorCode::kInvalidArgument, "invalid module: {}",
+                     errors.empty() ? "validation failed" : errors.front().message);
+  }
+  const wabt::Module& m = *pm.ir_;
+  ModuleInfo& info = pm.info_;
+  for (const wabt::Import* imp : m.imports) {
+    ImportDesc d{imp->module_name, imp->field_name, {}};
+    switch (imp->kind()) {
+      case wabt::ExternalKind::Func:
+        d.type.kind = ExternKind::kFunc;
+        d.type.func = toFuncType(wabt::cast<wabt::FuncImport>(imp)->func.decl.sig);
+        break;
+      case wabt::ExternalKind::Global: {
+        auto& g = wabt::cast<wabt::GlobalImport>(imp)->global;
+        d.type.kind = ExternKind::kGlobal;
+        d.type.global = {toValType(g.type), g.mutable_};
+        break;
+      }
+      case wabt::ExternalKind::Memory:
+        d.type.kind = ExternKind::kMemory;
+        d.type.memory.limits = toLimits(wabt::cast<wabt::MemoryImport>(imp)->memory.page_limits);
+        break;
+      case wabt::ExternalKind::Table: {
+        auto& t = wabt::cast<wabt::TableImport>(imp)->table;
+        d.type.kind = ExternKind::kTable;
+        d.type.table = {toValType(t.elem_type), toLimits(t.elem_limits)};
+        break;
+      }
+      case wabt::ExternalKind::Tag:
+        d.type.kind = ExternKind::kTag;
+        break;
+    }
+    info.imports.push_back(std::move(d));
+  }
+  for (const wabt::Export* ex : m.exports) {
+    ExportDesc d{ex->name, {}};
+    switch (ex->kind) {
+      case wabt::ExternalKind::Func:
+        d.type.kind = ExternKind::kFunc;
+        d.type.func = toFuncType(m.GetFunc(ex->var)->decl.sig);
+        break;
+      case wabt::ExternalKind::Global: {
+        const wabt::Global* g = m.GetGlobal(ex->var);
+        d.type.kind = ExternKind::kGlobal;
+        d.type.global = {toValType(g->type), g->mutable_};
+        break;
+      }
+      case wabt::ExternalKind::Memory:
+        d.type.kind = ExternKind::kMemory;
+        d.type.memory.limits = toLimits(m.GetMemory(ex->var)->page_limits);
+        break;
+      case wabt::ExternalKind::Table: {
+        const wabt::Table* t = m.GetTable(ex->var);
+        d.type.kind = ExternKind::kTable;
+        d.type.table = {toValType(t->elem_type), toLimits(t->elem_limits)};
+        break;
+      }
+      case wabt::ExternalKind::Tag:
+        d.type.kind = ExternKind::kTag;
+        break;
+    }
+    info.exports.push_back(std::move(d));
+  }
+  info.func_count = m.funcs.size();
+  info.uses_simd = moduleUsesSimd(m);
+  if (info.uses_simd) {
+    info.interpreter_reason = "the module uses SIMD, which wasm2c 1.0.32 cannot translate";
+  } else if (auto reason = lowerExtendedConst(*pm.ir_); !reason.empty()) {
+    info.interpreter_reason = reason;
+  } else {
+    // Imports of one name with two different types would collide in C.
+    std::map<std::string, const ImportDesc*> seen;
+    for (const auto& imp : info.imports) {
+      auto [it, inserted] = seen.emplace(imp.module + '\0' + imp.name, &imp);
+      if (!inserted && it->second->type.toString() != imp.type.toString()) {
+        info.interpreter_reason = fmt::format("import {}.{} appears with two types", imp.module, imp.name);
+      }
+      if (imp.type.kind == ExternKind::kTag) info.interpreter_reason = "the module imports a tag";
+    }
+    for (const auto& ex : info.exports)
+      if (ex.type.kind == ExternKind::kTag) info.interpreter_reason = "the module exports a tag";
+  }
+  return pm;
+}
+
+std::string tccSource(const std::string& c_source) {
+  return "#include <stdint.h>\n" + std::string(kTccPrelude) + c_source;
+}
+
+Expected<std::string> translateToC(ParsedModule& pm) {
+  if (!pm.info().interpreter_reason.empty())
+    return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}", pm.info().interpreter_reason);
+  wabt::Module& m = pm.ir();
+  if (wabt::Failed(wabt::GenerateNames(&m)) || wabt::Failed(wabt::ApplyNames(&m)))
+    return makeError(ErrorCode::kInternal, "cannot name module entities for translation");
+  wabt::MemoryStream c_stream, h_stream;
+  wabt::WriteCOptions options;
+  options.module_name = kSelfName;
+  if (wabt::Failed(wabt::WriteC(&c_stream, &h_stream, "cumulus_module.h", &m, options)))
+    return makeError(ErrorCode::kInternal, "wasm2c failed to write C");
+  const auto& cb = c_stream.output_buffer().data;
+  const auto& hb = h_stream.output_buffer().data;
+  std::string header(hb.begin(), hb.end());
+  std::string body(cb.begin(), cb.end());
+  removeLine(header, "#include \"wasm-rt.h\"");
+  removeLine(body, "#include \"cumulus_module.h\"");
+  replaceMacro(body, "#define CALL_INDIRECT(", "");
+  replaceMacro(body, "#define TRAP(x)", kTrapMacros);
+  std::string out;
+  out.reserve(header.size() + body.size() + 65536);
+  out += "#define NDEBUG 1\n";
+  out += rt::kWasmRtHeader;
+  out += header;
+  out += body;
+  out += glue(pm.info());
+  return out;
+}
+
+}  // namespace cumulus::engine

@@ -1,0 +1,73 @@
+// Front end of the engine: bytes -> validated wabt IR -> module description -> C source.
+//
+// libwabt parses and validates; wasm2c's C writer (libwabt) emits C for the module; this file adds
+// what wasm2c 1.0.32 lacks or gets wrong for an embedder:
+//  - detection of features the C writer cannot handle (SIMD aborts it; see `needsInterpreter`),
+//    so such modules never reach it;
+//  - lowering of extended-const initializers that fold to constants;
+//  - the glue: import thunks bound through per-instance slot tables, a switch-based export invoker
+//    with a uniform cell calling convention, instance size/instantiate/free entry points;
+//  - typed trap sites (function names, distinct call_indirect traps).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "engine/types.h"
+
+namespace wabt {
+struct Module;
+}
+
+namespace cumulus::engine {
+
+// What the embedder knows about a module without compiling it.
+struct ModuleInfo {
+  std::vector<ImportDesc> imports;
+  std::vector<ExportDesc> exports;
+  bool uses_simd = false;          // the C writer cannot translate it
+  std::string interpreter_reason;  // why the module must run on the interpreter tier
+  size_t func_count = 0;
+};
+
+// A parsed, validated module (owns the wabt IR).
+class ParsedModule {
+ public:
+  ~ParsedModule();
+  ParsedModule(ParsedModule&&) noexcept;
+  const ModuleInfo& info() const { return info_; }
+  wabt::Module& ir() { return *ir_; }
+
+  // Parses and validates; the error names the first problem found ("malformed"/"invalid").
+  static Expected<ParsedModule> parse(std::span<const uint8_t> bytes);
+
+ private:
+  ParsedModule();
+  std::unique_ptr<wabt::Module> ir_;
+  ModuleInfo info_;
+};
+
+// Translates to one self-contained C translation unit (runtime header + wasm2c output + glue).
+// Fails for modules that need the interpreter. Mutates the IR (names); call once per module.
+Expected<std::string> translateToC(ParsedModule& module);
+// The same text prefixed with shims for builtins tcc lacks.
+std::string tccSource(const std::string& c_source);
+
+// Version of the translation scheme; part of every code-cache key.
+extern const char* const kTranslatorVersion;
+
+// Entry points every translated module defines (see the glue in translate.cpp).
+struct GlueEntryPoints {
+  size_t (*instance_size)();
+  void (*init_module)();
+  void (*instantiate)(void* instance, void* env);
+  void (*free_instance)(void* instance);
+  void (*invoke)(uint32_t export_index, void* instance, Cell* cells);
+  void* (*export_ptr)(uint32_t export_index, void* instance);
+};
+
+}  // namespace cumulus::engine
