@@ -19,6 +19,8 @@ struct WastArgs {
   std::string skip_list;
   std::string work_dir;
   bool verbose = false;
+  bool multi_memory = false;
+  bool extended_const = false;
 };
 
 // Skip-list lines: "file.json:LINE  reason"; '#' starts a comment.
@@ -37,6 +39,8 @@ std::set<std::string> loadSkipList(const std::string& path) {
 int run(const WastArgs& args) {
   engine::EngineConfig config;
   config.policy = args.policy;
+  config.features.multi_memory = args.multi_memory;
+  config.features.extended_const = args.extended_const;
   engine::Engine eng(config);
   engine::WastOptions options;
   options.verbose = args.verbose;
@@ -85,6 +89,8 @@ void addWastCommand(CLI::App& app, int& status) {
   addTierOption(cmd, args->policy);
   cmd->add_option("--skip-list", args->skip_list, "file of 'script.json:line reason' entries to skip");
   cmd->add_option("--work-dir", args->work_dir, "where .wast files are converted (kept)");
+  cmd->add_flag("--enable-multi-memory", args->multi_memory, "accept multi-memory (off: Wasm 2.0 rules)");
+  cmd->add_flag("--enable-extended-const", args->extended_const, "accept extended-const (off: Wasm 2.0 rules)");
   cmd->add_flag("-v,--verbose", args->verbose, "print every failure");
   cmd->callback([args, &status] { status = run(*args); });
 }

@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "engine/interp.h"
 #include "engine/rt/runtime.h"
@@ -31,7 +32,7 @@ Engine::~Engine() {
 }
 
 Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes) {
-  CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes));
+  CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes, config_.features));
   auto module = std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
   auto use_interpreter = [&](std::string why) -> Expected<std::shared_ptr<Module>> {
     CUMULUS_TRY(auto im, InterpModule::create(bytes));
@@ -55,6 +56,10 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     }
   }
   CUMULUS_TRY(auto c_source, translateToC(parsed));
+  if (const char* dump = std::getenv("CUMULUS_DUMP_C")) {  // debugging aid: keep the translation
+    auto path = std::filesystem::path(dump) / (nativeCacheKey(config_.native, bytes).substr(0, 16) + ".c");
+    (void)writeFileAtomic(path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size()));
+  }
   if (config_.policy == TierPolicy::kOptimized) {
     auto native = compileNative(config_.native, key, c_source);
     if (native.ok()) {

@@ -38,6 +38,7 @@ enum class TierPolicy {
 struct EngineConfig {
   TierPolicy policy = TierPolicy::kAuto;
   NativeCompilerConfig native{defaultCacheDir()};
+  WasmFeatures features;
 };
 
 class Module;

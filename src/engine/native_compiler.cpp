@@ -25,6 +25,12 @@ namespace cumulus::engine {
 
 namespace {
 
+// Flags every optimized-tier compile uses (part of the cache key):
+// -fsignaling-nans keeps gcc from folding x*1.0 or x-0.0 to x (wasm requires a quieted NaN);
+// -fstack-clash-protection keeps large frames from stepping over the stack guard.
+constexpr const char* kFixedFlags =
+    "-shared -fPIC -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection -w";
+
 class NativeCode final : public CompiledCode {
  public:
   explicit NativeCode(void* handle) : CompiledCode(Tier::kOptimized), handle_(handle) {}
@@ -89,7 +95,7 @@ std::filesystem::path defaultCacheDir() {
 
 std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm) {
   Sha256Builder b;
-  b.add(wasm).add(kTranslatorVersion).add(compilerIdentity(config.compiler)).add(config.opt_flags);
+  b.add(wasm).add(kTranslatorVersion).add(compilerIdentity(config.compiler)).add(config.opt_flags).add(kFixedFlags);
   auto digest = b.finish();
   return toHex(digest);
 }
@@ -130,8 +136,8 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
   CUMULUS_TRY_VOID(writeFileAtomic(c_path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size())));
   std::vector<std::string> argv = {config.compiler};
   for (auto& f : splitFlags(config.opt_flags)) argv.push_back(f);
-  for (const char* f : {"-shared", "-fPIC", "-fno-strict-aliasing", "-fstack-clash-protection", "-w", "-o"})
-    argv.push_back(f);
+  for (auto& f : splitFlags(kFixedFlags)) argv.push_back(f);
+  argv.push_back("-o");
   argv.push_back(so_tmp.string());
   argv.push_back(c_path.string());
   argv.push_back("-lm");

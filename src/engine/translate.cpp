@@ -2,6 +2,7 @@
 // See translate.h for what the glue is and why it exists.
 #include "engine/translate.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -27,10 +28,10 @@ namespace {
 
 constexpr std::string_view kSelfName = "cumulus_self";
 
-wabt::Features engineFeatures() {
+wabt::Features engineFeatures(const WasmFeatures& wanted) {
   wabt::Features f;  // MVP + mutable globals, sat-conv, sign-ext, SIMD, multi-value, bulk, ref-types
-  f.enable_multi_memory();
-  f.enable_extended_const();
+  f.set_multi_memory_enabled(wanted.multi_memory);
+  f.set_extended_const_enabled(wanted.extended_const);
   return f;
 }
 
@@ -389,6 +390,9 @@ uint32_t cumulus_popcount32(uint32_t); uint32_t cumulus_popcount64(uint64_t);
 #define __builtin_ctzll(x) cumulus_ctz64(x)
 #define __builtin_popcount(x) cumulus_popcount32(x)
 #define __builtin_popcountll(x) cumulus_popcount64(x)
+/* tcc negates floats by subtraction, which loses a NaN's sign: flip the sign bit instead. */
+static inline float cumulus_fneg32(float x) { union { float f; uint32_t u; } v; v.f = x; v.u ^= 0x80000000u; return v.f; }
+static inline double cumulus_fneg64(double x) { union { double f; uint64_t u; } v; v.f = x; v.u ^= 0x8000000000000000ull; return v.f; }
 )";
 
 constexpr std::string_view kTrapMacros = R"(#define TRAP(x) (cumulus_trap_in(WASM_RT_TRAP_##x, __func__), 0)
@@ -406,23 +410,34 @@ ParsedModule::ParsedModule() : ir_(std::make_unique<wabt::Module>()) {}
 ParsedModule::~ParsedModule() = default;
 ParsedModule::ParsedModule(ParsedModule&&) noexcept = default;
 
-Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes) {
+Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const WasmFeatures& features) {
   ParsedModule pm;
   wabt::Errors errors;
-  wabt::ReadBinaryOptions options(engineFeatures(), nullptr, /*read_debug_names=*/true,
+  wabt::ReadBinaryOptions options(engineFeatures(features), nullptr, /*read_debug_names=*/true,
                                   /*stop_on_first_error=*/true,
-                                  /*fail_on_custom_section_error=*/false);
+                                  /*fail_on_custom_section_error=*/true);
   if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, &errors,
                                       pm.ir_.get()))) {
     return makeError(ErrorCode::kInvalidArgument, "malformed module: {}",
                      errors.empty() ? "unreadable" : errors.front().message);
   }
-  wabt::ValidateOptions vopts(engineFeatures());
+  wabt::ValidateOptions vopts(engineFeatures(features));
   if (wabt::Failed(wabt::ValidateModule(pm.ir_.get(), &errors, vopts))) {
     return makeError(ErrorCode::kInvalidArgument, "invalid module: {}",
                      errors.empty() ? "validation failed" : errors.front().message);
   }
   const wabt::Module& m = *pm.ir_;
+  // wabt 1.0.32's validator accepts an empty constant expression (it only checks the types of
+  // what is there); the spec requires exactly one value.
+  for (const wabt::DataSegment* d : m.data_segments)
+    if (d->kind == wabt::SegmentKind::Active && d->offset.empty())
+      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty data segment offset");
+  for (const wabt::ElemSegment* e : m.elem_segments)
+    if (e->kind == wabt::SegmentKind::Active && e->offset.empty())
+      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty element segment offset");
+  for (size_t i = m.num_global_imports; i < m.globals.size(); ++i)
+    if (m.globals[i]->init_expr.empty())
+      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty global initializer");
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};
@@ -505,15 +520,29 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes) {
 }
 
 std::string tccSource(const std::string& c_source) {
-  return "#include <stdint.h>\n" + std::string(kTccPrelude) + c_source;
+  std::string out = "#include <stdint.h>\n" + std::string(kTccPrelude);
+  out.reserve(out.size() + c_source.size());
+  // f32.neg / f64.neg are emitted as `w2c_fN = -(w2c_fN);` / `w2c_dN = -(w2c_dN);`.
+  size_t i = 0;
+  for (size_t pos; (pos = c_source.find("= -(w2c_", i)) != std::string::npos;) {
+    char kind = c_source[pos + 8];
+    out.append(c_source, i, pos - i);
+    if (kind == 'f') out += "= cumulus_fneg32(w2c_";
+    else if (kind == 'd') out += "= cumulus_fneg64(w2c_";
+    else out += "= -(w2c_";
+    i = pos + 8;
+  }
+  out.append(c_source, i, std::string::npos);
+  return out;
 }
 
 Expected<std::string> translateToC(ParsedModule& pm) {
   if (!pm.info().interpreter_reason.empty())
     return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}", pm.info().interpreter_reason);
   wabt::Module& m = pm.ir();
-  if (wabt::Failed(wabt::GenerateNames(&m)) || wabt::Failed(wabt::ApplyNames(&m)))
-    return makeError(ErrorCode::kInternal, "cannot name module entities for translation");
+  // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
+  (void)wabt::GenerateNames(&m);
+  (void)wabt::ApplyNames(&m);
   wabt::MemoryStream c_stream, h_stream;
   wabt::WriteCOptions options;
   options.module_name = kSelfName;
@@ -525,6 +554,21 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   std::string body(cb.begin(), cb.end());
   removeLine(header, "#include \"wasm-rt.h\"");
   removeLine(body, "#include \"cumulus_module.h\"");
+  // wasm2c 1.0.32 emits segment loads with an empty offset (`LOAD_DATA(mem, , NULL, 0);`,
+  // `funcref_table_init(t, NULL, 0, , 0, 0, ...)`) for empty passive/declared segments, which are
+  // never loaded at instantiation: such lines are dropped.
+  for (size_t pos = 0; (pos = body.find(", , ", pos)) != std::string::npos;) {
+    size_t start = body.rfind('\n', pos) + 1;
+    size_t end = body.find('\n', pos);
+    std::string_view line(body.data() + start, end - start);
+    if (line.starts_with("  LOAD_DATA(") || line.starts_with("  funcref_table_init(") ||
+        line.starts_with("  externref_table_init(")) {
+      body.erase(start, end - start + 1);
+      pos = start;
+    } else {
+      pos = end;
+    }
+  }
   replaceMacro(body, "#define CALL_INDIRECT(", "");
   replaceMacro(body, "#define TRAP(x)", kTrapMacros);
   std::string out;
@@ -534,6 +578,8 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   out += header;
   out += body;
   out += glue(pm.info());
+  // Export names land in comments verbatim; a NUL byte would end tcc's in-memory source early.
+  std::replace(out.begin(), out.end(), '\0', '?');
   return out;
 }
 

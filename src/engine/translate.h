@@ -25,6 +25,14 @@ struct Module;
 
 namespace cumulus::engine {
 
+// Post-2.0 proposals the engine accepts (MVP..2.0 features are always on). Both are on by default
+// (QuickJS-built components need extended-const); the Wasm 2.0 spec suite runs with them off,
+// since 2.0 requires rejecting e.g. a second memory.
+struct WasmFeatures {
+  bool multi_memory = true;
+  bool extended_const = true;
+};
+
 // What the embedder knows about a module without compiling it.
 struct ModuleInfo {
   std::vector<ImportDesc> imports;
@@ -43,7 +51,7 @@ class ParsedModule {
   wabt::Module& ir() { return *ir_; }
 
   // Parses and validates; the error names the first problem found ("malformed"/"invalid").
-  static Expected<ParsedModule> parse(std::span<const uint8_t> bytes);
+  static Expected<ParsedModule> parse(std::span<const uint8_t> bytes, const WasmFeatures& features = {});
 
  private:
   ParsedModule();

@@ -323,7 +323,8 @@ class Runner {
     wabt::Errors errors;
     auto lexer = wabt::WastLexer::CreateBufferLexer(filename, text->data(), text->size(), &errors);
     wabt::Features features;
-    features.enable_multi_memory();
+    features.set_multi_memory_enabled(engine_.config().features.multi_memory);
+    features.set_extended_const_enabled(engine_.config().features.extended_const);
     wabt::WastParseOptions popts(features);
     std::unique_ptr<wabt::Module> module;
     if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &popts))) return {};
