@@ -1,24 +1,141 @@
-// Interpreter tier (see interp.h). Placeholder until wabt::interp is wired in.
+// Interpreter tier: adapts Cumulus externs to interp_bridge (see interp.h for the design).
 #include "engine/interp.h"
 
+#include <fmt/format.h>
+
 #include "engine/instance.h"
+#include "engine/interp_bridge.h"
+#include "engine/rt/runtime.h"
 
 namespace cumulus::engine {
 
-struct InterpModule::Impl {};
-struct InterpInstance::Impl {};
+namespace ib = interp_bridge;
+
+struct InterpModule::Impl {
+  std::shared_ptr<ib::Module> module;
+};
+
+struct InterpInstance::Impl {
+  Instance& owner;
+  std::unique_ptr<ib::Instance, void (*)(ib::Instance*)> instance{nullptr, nullptr};
+  std::vector<std::shared_ptr<Cell>> global_boxes;
+};
+
 InterpModule::~InterpModule() = default;
 InterpInstance::~InterpInstance() = default;
 
-Expected<std::unique_ptr<InterpModule>> InterpModule::create(std::span<const uint8_t>) {
-  return makeError(ErrorCode::kUnsupported, "interpreter tier not available");
+namespace {
+uint8_t code(ValType t) {
+  switch (t) {
+    case ValType::kI32: return 0x7f;
+    case ValType::kI64: return 0x7e;
+    case ValType::kF32: return 0x7d;
+    case ValType::kF64: return 0x7c;
+    case ValType::kV128: return 0x7b;
+    case ValType::kFuncRef: return 0x70;
+    case ValType::kExternRef: return 0x6f;
+  }
+  return 0x7f;
 }
-Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance&) {
-  return makeError(ErrorCode::kUnsupported, "interpreter tier not available");
+std::vector<uint8_t> codes(const std::vector<ValType>& v) {
+  std::vector<uint8_t> out;
+  for (auto t : v) out.push_back(code(t));
+  return out;
 }
-std::optional<Extern> InterpInstance::getExport(uint32_t) { return std::nullopt; }
-Expected<void> InterpInstance::call(uint32_t, Cell*, const CallOptions&) {
-  return makeError(ErrorCode::kUnsupported, "interpreter tier not available");
+}  // namespace
+
+Expected<std::unique_ptr<InterpModule>> InterpModule::create(std::span<const uint8_t> bytes) {
+  std::string error;
+  auto m = ib::loadModule(bytes.data(), bytes.size(), &error);
+  if (!m) return makeError(ErrorCode::kInvalidArgument, "interpreter: cannot load module: {}", error);
+  auto out = std::unique_ptr<InterpModule>(new InterpModule());
+  out->impl_ = std::make_unique<Impl>();
+  out->impl_->module = std::move(m);
+  return out;
+}
+
+Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner) {
+  std::vector<ib::ImportSpec> specs;
+  for (size_t k = 0; k < owner.imports_.size(); ++k) {
+    const Extern& e = owner.imports_[k];
+    const ImportDesc& desc = owner.module_->info().imports[k];
+    ib::ImportSpec spec;
+    if (e.kind == ExternKind::kFunc) {
+      spec.kind = ib::ImportSpec::kFunc;
+      spec.params = codes(e.func.type.params);
+      spec.results = codes(e.func.type.results);
+      Func f = e.func;
+      Instance* self = &owner;
+      spec.call = [f, self](Cell* cells) -> std::string {
+        rt::ThreadState& ts = rt::thread();
+        sig_atomic_t saved = ts.mode;
+        ts.mode = int(rt::Mode::kHost);
+        std::string err;
+        try {
+          Expected<void> r = f.host ? [&] { Caller caller(self); return f.host->callback(caller, cells); }()
+                                    : callFunc(f, cells);
+          if (!r.ok()) err = r.error().message();
+        } catch (const std::exception& ex) {
+          err = fmt::format("host function threw: {}", ex.what());
+        } catch (...) {
+          err = "host function threw";
+        }
+        ts.mode = saved;
+        return err;
+      };
+    } else if (e.kind == ExternKind::kGlobal && !e.type.global.mut) {
+      spec.kind = ib::ImportSpec::kGlobal;
+      spec.global_type = code(e.type.global.type);
+      spec.global_value = *static_cast<const Cell*>(e.object);
+    } else {
+      return makeError(ErrorCode::kLinkError,
+                       "import {}.{}: a {}{} cannot be shared with an interpreter-tier module",
+                       desc.module, desc.name, e.type.global.mut && e.kind == ExternKind::kGlobal ? "mutable " : "",
+                       externKindName(e.kind));
+    }
+    specs.push_back(std::move(spec));
+  }
+  auto ii = std::unique_ptr<InterpInstance>(new InterpInstance());
+  ii->impl_ = std::unique_ptr<Impl>(new Impl{owner, {nullptr, nullptr}, {}});
+  ib::Outcome outcome;
+  ii->impl_->instance = ib::instantiate(owner.module_->interp()->impl().module, specs, &outcome);
+  if (outcome.link_error) return makeError(ErrorCode::kLinkError, "interpreter: {}", outcome.message);
+  if (outcome.trap_code)
+    return Error(ErrorCode::kTrap, fmt::format("wasm trap: {} (instantiation)", outcome.message)).withDetail(outcome.trap_code);
+  return ii;
+}
+
+std::optional<Extern> InterpInstance::getExport(uint32_t index) {
+  const ExportDesc& d = impl_->owner.module_->info().exports[index];
+  Extern e;
+  e.kind = d.type.kind;
+  e.type = d.type;
+  e.owner = impl_->owner.shared_from_this();
+  if (d.type.kind == ExternKind::kFunc) {
+    e.func.type = d.type.func;
+    e.func.owner = impl_->owner.shared_from_this();
+    e.func.export_index = index;
+  } else if (d.type.kind == ExternKind::kGlobal) {
+    // A snapshot: interpreter globals cannot be aliased by other tiers.
+    auto box = std::make_shared<Cell>();
+    if (!ib::readGlobal(*impl_->instance, index, box.get())) return std::nullopt;
+    impl_->global_boxes.push_back(box);
+    e.object = box.get();
+  }
+  return e;
+}
+
+Expected<void> InterpInstance::call(uint32_t index, Cell* cells, const CallOptions& options) {
+  Watchdog& wd = impl_->owner.engine_.watchdog();
+  uint64_t ticket = options.deadline ? wd.arm(*options.deadline) : 0;
+  ib::Outcome out = ib::call(*impl_->instance, index, cells);
+  if (ticket) wd.disarm(ticket);
+  if (out.trap_code) {
+    return Error(ErrorCode::kTrap, fmt::format("wasm trap: {} (export {})", out.message,
+                                               impl_->owner.module_->info().exports[index].name))
+        .withDetail(out.trap_code);
+  }
+  return {};
 }
 
 }  // namespace cumulus::engine
