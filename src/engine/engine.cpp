@@ -3,6 +3,8 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
+
 #include "base/file.h"
 #include "base/log.h"
 #include "engine/interp.h"
@@ -32,7 +34,12 @@ Engine::~Engine() {
 }
 
 Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes) {
+  auto t_start = std::chrono::steady_clock::now();
+  auto since = [&t_start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
+  };
   CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes, config_.features));
+  log().debug("compile: parsed + validated in {:.0f} ms", since());
   auto module = std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
   auto use_interpreter = [&](std::string why) -> Expected<std::shared_ptr<Module>> {
     CUMULUS_TRY(auto im, InterpModule::create(bytes));
@@ -56,6 +63,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     }
   }
   CUMULUS_TRY(auto c_source, translateToC(parsed));
+  log().debug("compile: translated to {} KiB of C at {:.0f} ms", c_source.size() / 1024, since());
   if (const char* dump = std::getenv("CUMULUS_DUMP_C")) {  // debugging aid: keep the translation
     auto path = std::filesystem::path(dump) / (nativeCacheKey(config_.native, bytes).substr(0, 16) + ".c");
     (void)writeFileAtomic(path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size()));
@@ -83,6 +91,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
                                        baseline.error().message(), native.error().message()));
   }
   module->code_.store(*baseline);
+  log().debug("compile: baseline tier ready at {:.0f} ms", since());
   // The optimized tier compiles the same translation in the background.
   if (config_.policy == TierPolicy::kAuto) enqueue(module, key, std::move(c_source));
   return module;

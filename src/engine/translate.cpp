@@ -182,6 +182,77 @@ std::string lowerExtendedConst(wabt::Module& m) {
   return {};
 }
 
+// Merges runs of active data segments that are in ascending order with gaps of at most
+// kMaxGap bytes (the gap is filled with zeros, which memory already holds). Wizer snapshots have
+// thousands of tiny segments (StarlingMonkey: 10,000) and wasm2c's per-function cost grows with
+// the number of global C names, each segment being one. Only done when no instruction refers to
+// data segments by index (memory.init, data.drop), no segment is passive, the memory is the
+// module's own (so partial initialization on a trap is unobservable) and no gap is written by
+// another segment.
+bool exprsUseDataIndex(const wabt::ExprList& exprs) {
+  for (const wabt::Expr& e : exprs) {
+    switch (e.type()) {
+      case wabt::ExprType::MemoryInit:
+      case wabt::ExprType::DataDrop:
+        return true;
+      case wabt::ExprType::Block:
+        if (exprsUseDataIndex(wabt::cast<wabt::BlockExpr>(&e)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::Loop:
+        if (exprsUseDataIndex(wabt::cast<wabt::LoopExpr>(&e)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::If: {
+        auto* i = wabt::cast<wabt::IfExpr>(&e);
+        if (exprsUseDataIndex(i->true_.exprs) || exprsUseDataIndex(i->false_)) return true;
+        break;
+      }
+      case wabt::ExprType::Try:
+        if (exprsUseDataIndex(wabt::cast<wabt::TryExpr>(&e)->block.exprs)) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+void mergeDataSegments(wabt::Module& m) {
+  constexpr uint64_t kMaxGap = 64;
+  if (m.data_segments.size() < 64 || m.num_memory_imports > 0) return;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [start, end) per segment, in order
+  for (const wabt::DataSegment* d : m.data_segments) {
+    if (d->kind != wabt::SegmentKind::Active || d->offset.size() != 1 ||
+        d->offset.front().type() != wabt::ExprType::Const || m.GetMemoryIndex(d->memory_var) != 0)
+      return;
+    const auto& c = wabt::cast<wabt::ConstExpr>(&d->offset.front())->const_;
+    if (c.type() != wabt::Type::I32) return;
+    ranges.emplace_back(c.u32(), uint64_t(c.u32()) + d->data.size());
+  }
+  for (const wabt::Func* f : m.funcs)
+    if (exprsUseDataIndex(f->exprs)) return;
+  // Strictly ascending, non-overlapping: then no gap between neighbours is covered by any segment.
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second) return;
+  std::vector<wabt::DataSegment*> merged;
+  for (size_t i = 0; i < m.data_segments.size(); ++i) {
+    wabt::DataSegment* d = m.data_segments[i];
+    if (!merged.empty()) {
+      wabt::DataSegment* last = merged.back();
+      uint64_t last_end = ranges[i - 1].second;
+      if (ranges[i].first - last_end <= kMaxGap) {
+        last->data.resize(last->data.size() + (ranges[i].first - last_end), 0);
+        last->data.insert(last->data.end(), d->data.begin(), d->data.end());
+        d->data.clear();
+        continue;
+      }
+    }
+    merged.push_back(d);
+  }
+  // The IR owns segments through module fields; emptied segments stay but are dropped from the
+  // list the C writer walks.
+  m.data_segments = std::move(merged);
+}
+
 // ---- C names, as wasm2c 1.0.32 forms them ------------------------------------------------------
 
 // [A-Za-z0-9_] except 'Z' stay; every other byte becomes 'Z' + two uppercase hex digits.
@@ -498,6 +569,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const
     info.exports.push_back(std::move(d));
   }
   info.func_count = m.funcs.size();
+  info.func_names.reserve(m.funcs.size());
+  for (const wabt::Func* f : m.funcs) info.func_names.push_back(f->name.empty() ? f->name : f->name.substr(1));
   info.uses_simd = moduleUsesSimd(m);
   if (info.uses_simd) {
     info.interpreter_reason = "the module uses SIMD, which wasm2c 1.0.32 cannot translate";
@@ -540,6 +613,28 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   if (!pm.info().interpreter_reason.empty())
     return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}", pm.info().interpreter_reason);
   wabt::Module& m = pm.ir();
+  // Debug names are dropped before translation: wasm2c copies the set of all global C names once
+  // per function, and long mangled names (C++/Rust symbols) made that copy dominate translation
+  // (StarlingMonkey: 8.8 s of 12 s). Generated names are short ("f123"); traps map them back to
+  // the debug names kept in ModuleInfo::func_names.
+  for (wabt::Func* f : m.funcs) {
+    f->name.clear();
+    f->bindings.clear();
+  }
+  for (wabt::Global* g : m.globals) g->name.clear();
+  for (wabt::DataSegment* d : m.data_segments) d->name.clear();
+  for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
+  for (wabt::Table* t : m.tables) t->name.clear();
+  for (wabt::Memory* mem : m.memories) mem->name.clear();
+  for (wabt::TypeEntry* t : m.types) t->name.clear();
+  m.func_bindings.clear();
+  m.global_bindings.clear();
+  m.data_segment_bindings.clear();
+  m.elem_segment_bindings.clear();
+  m.table_bindings.clear();
+  m.memory_bindings.clear();
+  m.type_bindings.clear();
+  mergeDataSegments(m);
   // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
   (void)wabt::GenerateNames(&m);
   (void)wabt::ApplyNames(&m);

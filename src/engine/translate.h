@@ -40,6 +40,7 @@ struct ModuleInfo {
   bool uses_simd = false;          // the C writer cannot translate it
   std::string interpreter_reason;  // why the module must run on the interpreter tier
   size_t func_count = 0;
+  std::vector<std::string> func_names;  // debug names by function index ("" when unnamed)
 };
 
 // A parsed, validated module (owns the wabt IR).
