@@ -27,19 +27,24 @@ uint8_t rtType(ValType t) {
   return 0;
 }
 
-Error trapError(int code, const char* where, std::string_view export_name) {
+Error trapError(int code, const char* where, const ModuleInfo& info) {
   rt::ThreadState& ts = rt::thread();
   std::string msg = rt::trapMessage(code);
   if ((code == CUMULUS_TRAP_HOST || code == CUMULUS_TRAP_RESOURCE) && !ts.host_message.empty())
     msg += ": " + ts.host_message;
   std::string fn;
   if (ts.trap_function) {
+    // Generated names are "w2c_f<index>"; show the module's debug name when it has one.
     std::string_view f = ts.trap_function;
     if (f.starts_with("w2c_")) f.remove_prefix(4);
-    fn = fmt::format(" in function {}", f);
+    std::string name(f);
+    if (f.size() > 1 && f[0] == 'f' && f.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+      size_t index = std::stoul(std::string(f.substr(1)));
+      if (index < info.func_names.size() && !info.func_names[index].empty()) name = info.func_names[index];
+    }
+    fn = fmt::format(" in function {}", name);
   }
-  return Error(ErrorCode::kTrap, fmt::format("wasm trap: {}{} ({} {})", msg, fn, where, export_name))
-      .withDetail(code);
+  return Error(ErrorCode::kTrap, fmt::format("wasm trap: {}{} ({})", msg, fn, where)).withDetail(code);
 }
 
 bool limitsMatch(const Limits& actual, const Limits& wanted) {
@@ -200,6 +205,7 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
   std::shared_ptr<Instance> inst(new Instance(engine, std::move(module)));
   inst->options_ = options;
   CUMULUS_TRY_VOID(inst->link(std::move(imports)));
+  if (options.store) options.store->keep(inst);
   if (inst->module_->interp()) {
     CUMULUS_TRY(auto ii, InterpInstance::create(*inst));
     inst->interp_ = std::move(ii);
@@ -249,7 +255,7 @@ Expected<void> Instance::runGuarded(void (*fn)(void*), void* ctx, const char* wh
   int code = rt::guardedCall(fn, ctx);
   if (ticket) engine_.watchdog().disarm(ticket);
   ts.memory_limit_bytes = saved_limit;
-  if (code) return trapError(code, what, "");
+  if (code) return trapError(code, what, module_->info());
   return {};
 }
 
@@ -282,15 +288,20 @@ std::optional<Extern> Instance::getExport(std::string_view name) {
 }
 
 wasm_rt_memory_t* Instance::defaultMemory() {
-  if (interp_) return nullptr;
   const auto& ex = module_->info().exports;
   int first = -1;
   for (size_t i = 0; i < ex.size(); ++i) {
     if (ex[i].type.kind != ExternKind::kMemory) continue;
-    if (ex[i].name == "memory") return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(i), data_));
+    if (ex[i].name == "memory") {
+      first = int(i);
+      break;
+    }
     if (first < 0) first = int(i);
   }
-  if (first >= 0) return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(first), data_));
+  if (first >= 0) {
+    if (interp_) return interp_->memoryView(uint32_t(first));
+    return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(first), data_));
+  }
   for (size_t k = 0; k < imports_.size(); ++k)
     if (imports_[k].kind == ExternKind::kMemory) return static_cast<wasm_rt_memory_t*>(imports_[k].object);
   return nullptr;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,8 +69,25 @@ Expected<Extern> makeHostTable(const TableType& type);
 Extern makeHostGlobal(const GlobalType& type, const Cell& value);
 Extern makeHostFunc(std::shared_ptr<HostFunc> fn);
 
+// Keeps instances alive together, like a wasm "store": an instance whose functions were written
+// into another instance's table (by an element segment or table.set) must outlive that table.
+// Instances created with a Store are held by it until the Store is destroyed, including ones whose
+// instantiation trapped after writing into an imported table.
+class Store {
+ public:
+  void keep(std::shared_ptr<Instance> instance) {
+    std::lock_guard lock(mutex_);
+    instances_.push_back(std::move(instance));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<Instance>> instances_;  // GUARDED_BY(mutex_)
+};
+
 struct InstanceOptions {
   uint64_t memory_limit_bytes = 4ull << 30;  // per linear memory
+  Store* store = nullptr;                    // optional: see Store
 };
 
 struct CallOptions {
@@ -95,6 +113,10 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // Calls export `name` with typed values (types are checked).
   Expected<std::vector<Value>> call(std::string_view name, std::span<const Value> args,
                                     const CallOptions& options = {});
+  Expected<std::vector<Value>> call(std::string_view name, std::initializer_list<Value> args,
+                                    const CallOptions& options = {}) {
+    return call(name, std::span<const Value>(args.begin(), args.size()), options);
+  }
   // Calls function export `index`; `cells` holds params in, results out (size >= max of both).
   Expected<void> callRaw(uint32_t index, Cell* cells, const CallOptions& options = {});
 

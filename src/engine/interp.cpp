@@ -1,6 +1,8 @@
 // Interpreter tier: adapts Cumulus externs to interp_bridge (see interp.h for the design).
 #include "engine/interp.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/instance.h"
@@ -19,6 +21,7 @@ struct InterpInstance::Impl {
   Instance& owner;
   std::unique_ptr<ib::Instance, void (*)(ib::Instance*)> instance{nullptr, nullptr};
   std::vector<std::shared_ptr<Cell>> global_boxes;
+  wasm_rt_memory_t view{};
 };
 
 InterpModule::~InterpModule() = default;
@@ -123,6 +126,17 @@ std::optional<Extern> InterpInstance::getExport(uint32_t index) {
     e.object = box.get();
   }
   return e;
+}
+
+wasm_rt_memory_t* InterpInstance::memoryView(uint32_t index) {
+  uint8_t* data = nullptr;
+  uint64_t size = 0;
+  if (!ib::memoryBytes(*impl_->instance, index, &data, &size)) return nullptr;
+  impl_->view.data = data;
+  impl_->view.size = static_cast<uint32_t>(std::min<uint64_t>(size, UINT32_MAX));
+  impl_->view.pages = static_cast<uint32_t>(size / 65536);
+  impl_->view.max_pages = 65536;
+  return &impl_->view;
 }
 
 Expected<void> InterpInstance::call(uint32_t index, Cell* cells, const CallOptions& options) {

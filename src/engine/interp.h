@@ -36,6 +36,8 @@ class InterpInstance {
   ~InterpInstance();
   std::optional<Extern> getExport(uint32_t index);
   Expected<void> call(uint32_t index, Cell* cells, const CallOptions& options);
+  // A view of memory export `index` for host functions (valid until the memory grows).
+  wasm_rt_memory_t* memoryView(uint32_t index);
   struct Impl;
 
  private:

@@ -43,6 +43,8 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
 Outcome call(Instance& instance, uint32_t index, cumulus_cell_t* cells);
 // Reads global export `index` into `out`.
 bool readGlobal(Instance& instance, uint32_t index, cumulus_cell_t* out);
+// The bytes of memory export `index` (valid until the memory grows).
+bool memoryBytes(Instance& instance, uint32_t index, uint8_t** data, uint64_t* size);
 // Trap code for an interpreter trap message.
 int trapCodeForMessage(const std::string& message);
 

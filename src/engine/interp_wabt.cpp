@@ -240,6 +240,15 @@ Outcome call(Instance& inst, uint32_t index, cumulus_cell_t* cells) {
   return out;
 }
 
+bool memoryBytes(Instance& inst, uint32_t index, uint8_t** data, uint64_t* size) {
+  // No lock: called from host functions while the module's call holds it.
+  if (!inst.instance) return false;
+  auto mem = inst.module->store.UnsafeGet<wi::Memory>(inst.instance->exports()[index]);
+  *data = mem->UnsafeData();
+  *size = mem->ByteSize();
+  return true;
+}
+
 bool readGlobal(Instance& inst, uint32_t index, cumulus_cell_t* out) {
   std::lock_guard<std::mutex> lock(inst.module->mutex);
   if (!inst.instance) return false;

@@ -617,9 +617,11 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   // per function, and long mangled names (C++/Rust symbols) made that copy dominate translation
   // (StarlingMonkey: 8.8 s of 12 s). Generated names are short ("f123"); traps map them back to
   // the debug names kept in ModuleInfo::func_names.
-  for (wabt::Func* f : m.funcs) {
-    f->name.clear();
-    f->bindings.clear();
+  m.func_bindings.clear();
+  for (size_t i = 0; i < m.funcs.size(); ++i) {
+    m.funcs[i]->name = fmt::format("$f{}", i);  // GenerateNames would prefer export names
+    m.funcs[i]->bindings.clear();
+    m.func_bindings.emplace(m.funcs[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
   }
   for (wabt::Global* g : m.globals) g->name.clear();
   for (wabt::DataSegment* d : m.data_segments) d->name.clear();
@@ -627,7 +629,6 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   for (wabt::Table* t : m.tables) t->name.clear();
   for (wabt::Memory* mem : m.memories) mem->name.clear();
   for (wabt::TypeEntry* t : m.types) t->name.clear();
-  m.func_bindings.clear();
   m.global_bindings.clear();
   m.data_segment_bindings.clear();
   m.elem_segment_bindings.clear();

@@ -196,7 +196,9 @@ class Runner {
         return makeError(ErrorCode::kLinkError, "unknown import {}.{}", imp.module, imp.name);
       imports.push_back(it->second);
     }
-    return Instance::create(engine_, module, std::move(imports));
+    InstanceOptions options;
+    options.store = &store_;
+    return Instance::create(engine_, module, std::move(imports), options);
   }
 
   std::shared_ptr<Instance> target(const json& action) {
@@ -336,6 +338,7 @@ class Runner {
 
  private:
   Engine& engine_;
+  Store store_;  // all instances of a script live as long as the script (shared tables)
   std::filesystem::path dir_;
   std::string file_;
   std::map<std::string, std::map<std::string, Extern>> registry_;
