@@ -60,7 +60,7 @@ void addRunCoreCommand(CLI::App& app, int& status) {
     auto r = (*inst)->call("_start", {});
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fflush(stdout);
-    if (args->time) fmt::print(stderr, "elapsed_ms={:.3f} tier={}\n", ms, engine::tierName((*inst)->tier()));
+    if (args->time) fmt::print(stderr, "tier={}\nelapsed_ms={:.3f}\n", engine::tierName((*inst)->tier()), ms);
     if (wasi.exitCode()) {
       status = *wasi.exitCode();
     } else if (!r.ok()) {

@@ -171,6 +171,8 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
                        want.module, want.name, why, want.type.toString(), have.type.toString());
     };
     if (have.kind != want.type.kind) return fail("wrong kind");
+    if (have.kind != ExternKind::kFunc && !have.object)
+      return fail("objects of interpreter-tier (SIMD) modules cannot be shared");
     switch (want.type.kind) {
       case ExternKind::kFunc:
         if (!(have.func.type == want.type.func)) return fail("signature differs");

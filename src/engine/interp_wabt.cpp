@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include <wabt/binary-reader.h>
@@ -31,7 +32,11 @@ class Module {
   wi::Store store;
   wi::Module::Ptr module;
   std::mutex mutex;  // a Store is single-threaded: one call at a time per module
+  // Host externref values live in the Store as Foreign objects (one per distinct pointer).
+  std::map<void*, wi::Foreign::Ptr> foreign;
 };
+
+thread_local Module* t_module = nullptr;  // the module whose Store converts values right now
 
 class Instance {
  public:
@@ -55,7 +60,9 @@ void toCell(const wi::Value& v, wabt::Type t, cumulus_cell_t& c) {
     }
     case wabt::Type::ExternRef: {
       wi::Ref r = v.Get<wi::Ref>();
-      c.externref = r == wi::Ref::Null ? nullptr : reinterpret_cast<void*>(r.index);
+      c.externref = nullptr;
+      if (r != wi::Ref::Null && t_module && t_module->store.Is<wi::Foreign>(r))
+        c.externref = t_module->store.UnsafeGet<wi::Foreign>(r)->ptr();
       break;
     }
     default: {  // funcref: the host only needs null / non-null (marker: func == 1)
@@ -81,8 +88,13 @@ wi::Value fromCell(const cumulus_cell_t& c, wabt::Type t) {
       std::memcpy(&x, c.v128, 16);
       return wi::Value::Make(x);
     }
-    case wabt::Type::ExternRef:
-      return wi::Value::Make(c.externref ? wi::Ref(reinterpret_cast<size_t>(c.externref)) : wi::Ref::Null);
+    case wabt::Type::ExternRef: {
+      if (!c.externref || !t_module) return wi::Value::Make(wi::Ref::Null);
+      auto it = t_module->foreign.find(c.externref);
+      if (it == t_module->foreign.end())
+        it = t_module->foreign.emplace(c.externref, wi::Foreign::New(t_module->store, c.externref)).first;
+      return wi::Value::Make(it->second.ref());
+    }
     default:
       if (c.funcref.func == reinterpret_cast<wasm_rt_function_ptr_t>(1))
         return wi::Value::Make(wi::Ref(reinterpret_cast<size_t>(c.funcref.module_instance) - 1));
@@ -142,6 +154,7 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
   std::unique_ptr<Instance, void (*)(Instance*)> inst(new Instance(), deleter);
   inst->module = module;
   std::lock_guard<std::mutex> lock(module->mutex);
+  t_module = module.get();
   wi::Store& store = module->store;
   wi::RefVec imports;
   const auto& import_types = module->module->import_types();
@@ -206,6 +219,7 @@ Outcome call(Instance& inst, uint32_t index, cumulus_cell_t* cells) {
     out.message = "instance was interrupted earlier and cannot be used";
     return out;
   }
+  t_module = inst.module.get();
   wi::Store& store = inst.module->store;
   auto func = store.UnsafeGet<wi::Func>(inst.instance->exports()[index]);
   const wi::FuncType& type = func->type();
@@ -252,6 +266,7 @@ bool memoryBytes(Instance& inst, uint32_t index, uint8_t** data, uint64_t* size)
 bool readGlobal(Instance& inst, uint32_t index, cumulus_cell_t* out) {
   std::lock_guard<std::mutex> lock(inst.module->mutex);
   if (!inst.instance) return false;
+  t_module = inst.module.get();
   auto g = inst.module->store.UnsafeGet<wi::Global>(inst.instance->exports()[index]);
   toCell(g->Get(), g->type().type, *out);
   return true;

@@ -592,6 +592,35 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const
   return pm;
 }
 
+// tcc inlines nothing: wasm2c's load/store helpers would cost two calls per memory access
+// (the helper, then memcpy). After the helpers are defined, these macros replace them at every
+// use with a direct access (x86-64 allows unaligned loads; tcc does no type-based aliasing).
+constexpr std::string_view kTccMemoryMacros = R"(
+#define i32_load(m, a) (*(u32*)((m)->data + (a)))
+#define i64_load(m, a) (*(u64*)((m)->data + (a)))
+#define f32_load(m, a) (*(f32*)((m)->data + (a)))
+#define f64_load(m, a) (*(f64*)((m)->data + (a)))
+#define i32_load8_s(m, a) ((u32)(s32)*(s8*)((m)->data + (a)))
+#define i64_load8_s(m, a) ((u64)(s64)*(s8*)((m)->data + (a)))
+#define i32_load8_u(m, a) ((u32)*(u8*)((m)->data + (a)))
+#define i64_load8_u(m, a) ((u64)*(u8*)((m)->data + (a)))
+#define i32_load16_s(m, a) ((u32)(s32)*(s16*)((m)->data + (a)))
+#define i64_load16_s(m, a) ((u64)(s64)*(s16*)((m)->data + (a)))
+#define i32_load16_u(m, a) ((u32)*(u16*)((m)->data + (a)))
+#define i64_load16_u(m, a) ((u64)*(u16*)((m)->data + (a)))
+#define i64_load32_s(m, a) ((u64)(s64)*(s32*)((m)->data + (a)))
+#define i64_load32_u(m, a) ((u64)*(u32*)((m)->data + (a)))
+#define i32_store(m, a, v) (*(u32*)((m)->data + (a)) = (u32)(v))
+#define i64_store(m, a, v) (*(u64*)((m)->data + (a)) = (u64)(v))
+#define f32_store(m, a, v) (*(f32*)((m)->data + (a)) = (v))
+#define f64_store(m, a, v) (*(f64*)((m)->data + (a)) = (v))
+#define i32_store8(m, a, v) (*(u8*)((m)->data + (a)) = (u8)(v))
+#define i32_store16(m, a, v) (*(u16*)((m)->data + (a)) = (u16)(v))
+#define i64_store8(m, a, v) (*(u8*)((m)->data + (a)) = (u8)(v))
+#define i64_store16(m, a, v) (*(u16*)((m)->data + (a)) = (u16)(v))
+#define i64_store32(m, a, v) (*(u32*)((m)->data + (a)) = (u32)(v))
+)";
+
 std::string tccSource(const std::string& c_source) {
   std::string out = "#include <stdint.h>\n" + std::string(kTccPrelude);
   out.reserve(out.size() + c_source.size());
@@ -606,6 +635,9 @@ std::string tccSource(const std::string& c_source) {
     i = pos + 8;
   }
   out.append(c_source, i, std::string::npos);
+  constexpr std::string_view kLastHelper = "DEFINE_STORE(i64_store32, u32, u64)\n";
+  if (size_t pos = out.find(kLastHelper); pos != std::string::npos)
+    out.insert(pos + kLastHelper.size(), kTccMemoryMacros);
   return out;
 }
 
