@@ -30,11 +30,14 @@ class CompiledCode {
 // Baseline tier: compiles C text in memory with libtcc (no files, no processes).
 Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_source);
 
+std::string defaultOptFlags();
+
 // Optimized tier settings and code cache (see native_compiler.cpp for the cache layout).
 struct NativeCompilerConfig {
   std::filesystem::path cache_dir;     // where .so files live
   std::string compiler = "gcc";        // gcc or clang
-  std::string opt_flags = "-O1";       // chosen by measurement, see docs/benchmarks.md
+  // Chosen by measurement (docs/benchmarks.md); $CUMULUS_OPT_FLAGS overrides for experiments.
+  std::string opt_flags = defaultOptFlags();
 };
 
 // The cache key for a module: hash of bytes + translator version + compiler identity + flags.

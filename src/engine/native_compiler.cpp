@@ -86,6 +86,11 @@ Expected<std::shared_ptr<CompiledCode>> openSharedObject(const std::filesystem::
 
 }  // namespace
 
+std::string defaultOptFlags() {
+  if (const char* f = std::getenv("CUMULUS_OPT_FLAGS"); f && *f) return f;
+  return "-O2";
+}
+
 std::filesystem::path defaultCacheDir() {
   if (const char* d = std::getenv("CUMULUS_CACHE_DIR"); d && *d) return d;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "cumulus";

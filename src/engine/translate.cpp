@@ -65,6 +65,8 @@ Limits toLimits(const wabt::Limits& l) {
 
 bool isSimdType(wabt::Type t) { return t == wabt::Type::V128; }
 
+bool isSimdOpcode(wabt::Opcode op) { return op.GetPrefix() == 0xfd; }
+
 bool exprsUseSimd(const wabt::ExprList& exprs) {
   for (const wabt::Expr& e : exprs) {
     switch (e.type()) {
@@ -79,16 +81,25 @@ bool exprsUseSimd(const wabt::ExprList& exprs) {
         if (isSimdType(wabt::cast<wabt::ConstExpr>(&e)->const_.type())) return true;
         break;
       case wabt::ExprType::Binary:
+        if (isSimdOpcode(wabt::cast<wabt::BinaryExpr>(&e)->opcode)) return true;
+        break;
       case wabt::ExprType::Compare:
+        if (isSimdOpcode(wabt::cast<wabt::CompareExpr>(&e)->opcode)) return true;
+        break;
       case wabt::ExprType::Convert:
+        if (isSimdOpcode(wabt::cast<wabt::ConvertExpr>(&e)->opcode)) return true;
+        break;
       case wabt::ExprType::Unary:
+        if (isSimdOpcode(wabt::cast<wabt::UnaryExpr>(&e)->opcode)) return true;
+        break;
       case wabt::ExprType::Ternary:
-        if (static_cast<const wabt::OpcodeExpr<wabt::ExprType::Binary>*>(&e)->opcode.GetPrefix() == 0xfd)
-          return true;
+        if (isSimdOpcode(wabt::cast<wabt::TernaryExpr>(&e)->opcode)) return true;
         break;
       case wabt::ExprType::Load:
+        if (isSimdOpcode(wabt::cast<wabt::LoadExpr>(&e)->opcode)) return true;
+        break;
       case wabt::ExprType::Store:
-        if (static_cast<const wabt::LoadExpr*>(&e)->opcode.GetPrefix() == 0xfd) return true;
+        if (isSimdOpcode(wabt::cast<wabt::StoreExpr>(&e)->opcode)) return true;
         break;
       case wabt::ExprType::Select: {
         for (auto t : wabt::cast<wabt::SelectExpr>(&e)->result_type)

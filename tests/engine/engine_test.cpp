@@ -386,3 +386,27 @@ TEST_F(CacheTest, MemoryReservationsArePooledAcrossManyInstances) {
 
 }  // namespace
 }  // namespace cumulus::engine
+
+// ---- fuzz regressions: every input in fuzz/regressions/ must be handled without crashing ----
+#include "fuzz/fuzz_one.h"
+#include "base/file.h"
+
+namespace cumulus::engine {
+namespace {
+TEST(FuzzRegressions, ReplayAll) {
+  EngineConfig config;
+  config.policy = TierPolicy::kBaseline;
+  Engine engine(config);
+  std::filesystem::path dir = std::filesystem::path(CUMULUS_SOURCE_DIR) / "fuzz" / "regressions";
+  int n = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename() == ".gitkeep") continue;
+    auto bytes = readFile(e.path());
+    ASSERT_TRUE(bytes.ok());
+    fuzz::fuzzOne(engine, *bytes);
+    ++n;
+  }
+  SUCCEED() << n << " inputs replayed";
+}
+}  // namespace
+}  // namespace cumulus::engine

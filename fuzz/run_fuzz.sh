@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target with clang and fuzzes module loading + instantiation for SECONDS
+# (default 60). Seeds: the spec suite's modules. A crash is copied to fuzz/regressions/, which the
+# engine tests replay on every run (FuzzRegressions.*).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SECONDS_TO_RUN="${1:-60}"
+cd "$ROOT"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCUMULUS_FUZZ=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+ninja -C build-fuzz fuzz_module >/dev/null
+CORPUS="$ROOT/build-fuzz/corpus"
+mkdir -p "$CORPUS" "$ROOT/build-fuzz/artifacts"
+if [[ -z "$(ls -A "$CORPUS")" ]]; then
+  find "$ROOT/build/spec-json" -name '*.wasm' -size -8k 2>/dev/null | head -400 | xargs -r cp -t "$CORPUS"
+  cp "$ROOT"/fuzz/regressions/* "$CORPUS"/ 2>/dev/null || true
+fi
+export CUMULUS_CACHE_DIR="$ROOT/build-fuzz/cache" CUMULUS_LOG=off
+export ASAN_OPTIONS="detect_leaks=0:handle_segv=1:allow_user_segv_handler=1"
+status=0
+build-fuzz/fuzz/fuzz_module "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="$ROOT/build-fuzz/artifacts/" -print_final_stats=1 2>&1 | tail -15 || status=$?
+if compgen -G "$ROOT/build-fuzz/artifacts/crash-*" >/dev/null; then
+  cp "$ROOT"/build-fuzz/artifacts/crash-* "$ROOT/fuzz/regressions/"
+  echo "fuzz: crash found; copied to fuzz/regressions/ (add it to git as a regression test)" >&2
+  exit 1
+fi
+exit $status
