@@ -52,6 +52,8 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   if (config_.policy == TierPolicy::kInterpreter) return use_interpreter("interpreter tier requested");
   if (!parsed.info().interpreter_reason.empty()) return use_interpreter(parsed.info().interpreter_reason);
 
+  prepareForTranslation(parsed);
+  module->info_.host_data = parsed.info().host_data;
   std::string key;
   const bool want_native = config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;
   if (want_native) {

@@ -244,6 +244,17 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
     c->entry->instantiate(c->inst->data_, &c->inst->env_);
   };
   CUMULUS_TRY_VOID(inst->runGuarded(fn, &ctx, "instantiation", {}));
+  // Data the translation left to the host (large wizer snapshots); in segment order, as the
+  // module's own initialization would have done after element segments.
+  if (const auto& data = inst->module_->info().host_data; !data.empty()) {
+    wasm_rt_memory_t* mem = entry.memory0(inst->data_);
+    for (const auto& seg : data) {
+      if (!mem || uint64_t(seg.offset) + seg.bytes.size() > mem->size)
+        return Error(ErrorCode::kTrap, "wasm trap: out of bounds memory access (data segment)")
+            .withDetail(WASM_RT_TRAP_OOB);
+      std::memcpy(mem->data + seg.offset, seg.bytes.data(), seg.bytes.size());
+    }
+  }
   return inst;
 }
 

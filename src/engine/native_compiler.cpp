@@ -27,9 +27,12 @@ namespace {
 
 // Flags every optimized-tier compile uses (part of the cache key):
 // -fsignaling-nans keeps gcc from folding x*1.0 or x-0.0 to x (wasm requires a quieted NaN);
-// -fstack-clash-protection keeps large frames from stepping over the stack guard.
+// -fstack-clash-protection keeps large frames from stepping over the stack guard;
+// -fno-optimize-sibling-calls keeps runaway recursion a stack-exhaustion trap (at -O2 gcc turns
+// tail-recursive wasm functions into loops that would spin until their deadline instead).
 constexpr const char* kFixedFlags =
-    "-shared -fPIC -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection -w";
+    "-shared -fPIC -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection "
+    "-fno-optimize-sibling-calls -w";
 
 class NativeCode final : public CompiledCode {
  public:
@@ -78,7 +81,8 @@ Expected<std::shared_ptr<CompiledCode>> openSharedObject(const std::filesystem::
   e.free_instance = reinterpret_cast<void (*)(void*)>(dlsym(h, "cumulus_free"));
   e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(dlsym(h, "cumulus_invoke"));
   e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(dlsym(h, "cumulus_export_ptr"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr)
+  e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(dlsym(h, "cumulus_memory0"));
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr || !e.memory0)
     return makeError(ErrorCode::kInternal, "{}: glue entry points missing", so.string());
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));

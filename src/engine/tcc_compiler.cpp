@@ -95,7 +95,8 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_sour
   e.free_instance = reinterpret_cast<void (*)(void*)>(get("cumulus_free"));
   e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(get("cumulus_invoke"));
   e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(get("cumulus_export_ptr"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr)
+  e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(get("cumulus_memory0"));
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr || !e.memory0)
     return makeError(ErrorCode::kInternal, "baseline tier: glue entry points missing");
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));

@@ -22,7 +22,7 @@
 
 namespace cumulus::engine {
 
-const char* const kTranslatorVersion = "wabt-1.0.32+cumulus-glue-3";
+const char* const kTranslatorVersion = "wabt-1.0.32+cumulus-glue-4";
 
 namespace {
 
@@ -330,7 +330,7 @@ std::string resultCType(const FuncType& ft) {
   return s;
 }
 
-std::string glue(const ModuleInfo& info) {
+std::string glue(const ModuleInfo& info, const wabt::Module& m) {
   std::string g = "\n/* ---- Cumulus glue ---- */\n";
   // One identical struct per import module name: {self, slots}. `self` makes both pointers the
   // generated code may pass (the env, or the address of the instance field holding it — wasm2c
@@ -427,6 +427,12 @@ std::string glue(const ModuleInfo& info) {
     g += " break; }\n";
   }
   g += "  }\n}\n";
+  if (m.num_memory_imports == 0 && !m.memories.empty()) {
+    g += fmt::format("wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_{}; }}\n",
+                     inst_t, m.memories[0]->name.substr(1));
+  } else {
+    g += "wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
+  }
   g += "void* cumulus_export_ptr(uint32_t idx, void* inst) {\n  switch (idx) {\n";
   for (size_t k = 0; k < info.exports.size(); ++k) {
     const auto& ex = info.exports[k];
@@ -632,6 +638,31 @@ constexpr std::string_view kTccMemoryMacros = R"(
 #define i64_store32(m, a, v) (*(u32*)((m)->data + (a)) = (u32)(v))
 )";
 
+void prepareForTranslation(ParsedModule& pm) {
+  wabt::Module& m = pm.ir();
+  mergeDataSegments(m);
+  // Large data (wizer snapshots: megabytes) costs ~6 bytes of C per byte to translate and to
+  // compile; the host copies it instead. Same conditions as merging, plus no start function (it
+  // could read the data) and a module-defined memory 0.
+  constexpr size_t kHostDataThreshold = 64 * 1024;
+  size_t total = 0;
+  for (const wabt::DataSegment* d : m.data_segments) total += d->data.size();
+  if (total < kHostDataThreshold || !m.starts.empty() || m.num_memory_imports > 0 || m.memories.empty()) return;
+  for (const wabt::Func* f : m.funcs)
+    if (exprsUseDataIndex(f->exprs)) return;
+  std::vector<ModuleInfo::DataInit> out;
+  for (const wabt::DataSegment* d : m.data_segments) {
+    if (d->kind != wabt::SegmentKind::Active || d->offset.size() != 1 ||
+        d->offset.front().type() != wabt::ExprType::Const || m.GetMemoryIndex(d->memory_var) != 0)
+      return;
+    const auto& c = wabt::cast<wabt::ConstExpr>(&d->offset.front())->const_;
+    if (c.type() != wabt::Type::I32) return;
+    out.push_back({c.u32(), d->data});
+  }
+  pm.mutableInfo().host_data = std::move(out);
+  m.data_segments.clear();
+}
+
 std::string tccSource(const std::string& c_source) {
   std::string out = "#include <stdint.h>\n" + std::string(kTccPrelude);
   out.reserve(out.size() + c_source.size());
@@ -678,7 +709,6 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   m.table_bindings.clear();
   m.memory_bindings.clear();
   m.type_bindings.clear();
-  mergeDataSegments(m);
   // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
   (void)wabt::GenerateNames(&m);
   (void)wabt::ApplyNames(&m);
@@ -716,7 +746,7 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   out += rt::kWasmRtHeader;
   out += header;
   out += body;
-  out += glue(pm.info());
+  out += glue(pm.info(), m);
   // Export names land in comments verbatim; a NUL byte would end tcc's in-memory source early.
   std::replace(out.begin(), out.end(), '\0', '?');
   return out;

@@ -41,6 +41,13 @@ struct ModuleInfo {
   std::string interpreter_reason;  // why the module must run on the interpreter tier
   size_t func_count = 0;
   std::vector<std::string> func_names;  // debug names by function index ("" when unnamed)
+  // Active data segments the host copies into memory 0 after instantiation instead of compiling
+  // them into C (see prepareForTranslation). Empty when the C code loads its own data.
+  struct DataInit {
+    uint32_t offset;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<DataInit> host_data;
 };
 
 // A parsed, validated module (owns the wabt IR).
@@ -49,6 +56,7 @@ class ParsedModule {
   ~ParsedModule();
   ParsedModule(ParsedModule&&) noexcept;
   const ModuleInfo& info() const { return info_; }
+  ModuleInfo& mutableInfo() { return info_; }
   wabt::Module& ir() { return *ir_; }
 
   // Parses and validates; the error names the first problem found ("malformed"/"invalid").
@@ -59,6 +67,11 @@ class ParsedModule {
   std::unique_ptr<wabt::Module> ir_;
   ModuleInfo info_;
 };
+
+// IR preparation shared by every native tier and by cache hits (deterministic from the bytes):
+// merges small data segments and, for large data, moves active segments into
+// ModuleInfo::host_data. Call once, before translateToC or instantiating cached code.
+void prepareForTranslation(ParsedModule& module);
 
 // Translates to one self-contained C translation unit (runtime header + wasm2c output + glue).
 // Fails for modules that need the interpreter. Mutates the IR (names); call once per module.
@@ -77,6 +90,7 @@ struct GlueEntryPoints {
   void (*free_instance)(void* instance);
   void (*invoke)(uint32_t export_index, void* instance, Cell* cells);
   void* (*export_ptr)(uint32_t export_index, void* instance);
+  wasm_rt_memory_t* (*memory0)(void* instance);  // the module's own memory 0, or null
 };
 
 }  // namespace cumulus::engine

@@ -60,7 +60,9 @@ const char* kTraps = R"((module
 ))";
 
 int trapOf(Instance& inst, const char* name, std::vector<Value> args = {}) {
-  auto r = inst.call(name, args);
+  CallOptions options;  // a regression (e.g. recursion compiled into a loop) fails, not hangs
+  options.deadline = std::chrono::steady_clock::now() + 10s;
+  auto r = inst.call(name, args, options);
   if (r.ok()) return -1;
   EXPECT_EQ(r.error().code(), ErrorCode::kTrap) << r.error().message();
   return r.error().detail();
@@ -246,6 +248,37 @@ TEST_P(EngineTest, ManySegmentsAreMergedWithoutChangingMemory) {
   auto r = inst->call("sum", {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].cell.i32, want);
+}
+
+TEST_P(EngineTest, LargeDataIsLoadedByTheHostIdentically) {
+  // 100 segments of 1 KiB (> 64 KiB in all): the native tiers copy them from the host.
+  std::string text = "(module (memory (export \"memory\") 4)";
+  uint32_t want = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::string bytes;
+    for (int j = 0; j < 1024; ++j) {
+      uint8_t b = uint8_t((i * 31 + j * 7) & 0xff);
+      bytes += fmt::format("\\{:02x}", b);
+      want += b;
+    }
+    text += fmt::format(" (data (i32.const {}) \"{}\")", 1000 + i * 1040, bytes);
+  }
+  text += " (func (export \"sum\") (result i32) (local i32 i32)"
+          " (loop $l (local.set 1 (i32.add (local.get 1) (i32.load8_u (local.get 0))))"
+          " (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.lt_u (local.get 0) (i32.const 200000))))"
+          " local.get 1))";
+  auto inst = instantiate(text);
+  ASSERT_TRUE(inst);
+  if (GetParam() != TierPolicy::kInterpreter) EXPECT_FALSE(inst->module().info().host_data.empty());
+  auto r = inst->call("sum", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].cell.i32, want);
+  // Out-of-bounds data still fails instantiation with a trap.
+  auto oob = engine_->compile(wat("(module (memory 1) (data (i32.const 65000) \"" + std::string(70000, 'x') + "\"))"));
+  ASSERT_TRUE(oob.ok());
+  auto bad = Instance::create(*engine_, *oob, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kTrap);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, EngineTest,
