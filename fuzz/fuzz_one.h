@@ -5,7 +5,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstring>
 #include <span>
 
 #include "engine/instance.h"
@@ -16,44 +15,11 @@ inline void fuzzOne(engine::Engine& engine, std::span<const uint8_t> bytes) {
   using namespace engine;
   auto module = engine.compile(bytes);
   if (!module.ok()) return;
-  std::vector<Extern> imports;
-  for (const auto& imp : (*module)->info().imports) {
-    switch (imp.type.kind) {
-      case ExternKind::kFunc: {
-        auto fn = std::make_shared<HostFunc>();
-        fn->type = imp.type.func;
-        size_t n = fn->type.results.size();
-        fn->callback = [n](Caller&, Cell* cells) -> Expected<void> {
-          for (size_t i = 0; i < n; ++i) std::memset(&cells[i], 0, sizeof(Cell));
-          return {};
-        };
-        imports.push_back(makeHostFunc(fn));
-        break;
-      }
-      case ExternKind::kMemory: {
-        if (imp.type.memory.limits.min > 1024) return;
-        auto m = makeHostMemory(imp.type.memory);
-        if (!m.ok()) return;
-        imports.push_back(*m);
-        break;
-      }
-      case ExternKind::kTable: {
-        if (imp.type.table.limits.min > 100000) return;
-        auto t = makeHostTable(imp.type.table);
-        if (!t.ok()) return;
-        imports.push_back(*t);
-        break;
-      }
-      case ExternKind::kGlobal:
-        imports.push_back(makeHostGlobal(imp.type.global, Cell{}));
-        break;
-      default:
-        return;
-    }
-  }
+  auto imports = makeStubImports(**module, /*max_memory_pages=*/1024, /*max_table_elements=*/100000);
+  if (!imports.ok()) return;
   InstanceOptions options;
   options.memory_limit_bytes = 64 << 20;
-  auto inst = Instance::create(engine, *module, std::move(imports), options);
+  auto inst = Instance::create(engine, *module, std::move(*imports), options);
   if (!inst.ok()) return;
   const auto& exports = (*module)->info().exports;
   for (uint32_t i = 0; i < exports.size(); ++i) {

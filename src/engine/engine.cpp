@@ -81,6 +81,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   }
   auto baseline = compileWithTcc(tccSource(c_source));
   if (!baseline.ok()) {
+    module->tier_note_ = baseline.error().message();
     log().warn("baseline tier cannot compile the module ({}); trying the optimized tier",
                baseline.error().message());
     if (key.empty()) key = nativeCacheKey(config_.native, bytes);

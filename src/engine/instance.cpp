@@ -145,6 +145,47 @@ Extern makeHostFunc(std::shared_ptr<HostFunc> fn) {
   return e;
 }
 
+Expected<std::vector<Extern>> makeStubImports(const Module& module, uint64_t max_memory_pages,
+                                              uint64_t max_table_elements) {
+  std::vector<Extern> out;
+  for (const auto& imp : module.info().imports) {
+    switch (imp.type.kind) {
+      case ExternKind::kFunc: {
+        auto fn = std::make_shared<HostFunc>();
+        fn->type = imp.type.func;
+        fn->name = imp.module + "." + imp.name;
+        size_t n = fn->type.results.size();
+        fn->callback = [n](Caller&, Cell* cells) -> Expected<void> {
+          for (size_t i = 0; i < n; ++i) std::memset(&cells[i], 0, sizeof(Cell));
+          return {};
+        };
+        out.push_back(makeHostFunc(fn));
+        break;
+      }
+      case ExternKind::kMemory: {
+        if (imp.type.memory.limits.min > max_memory_pages)
+          return makeError(ErrorCode::kResourceLimit, "imported memory {}.{} is too large", imp.module, imp.name);
+        CUMULUS_TRY(auto mem, makeHostMemory(imp.type.memory));
+        out.push_back(std::move(mem));
+        break;
+      }
+      case ExternKind::kTable: {
+        if (imp.type.table.limits.min > max_table_elements)
+          return makeError(ErrorCode::kResourceLimit, "imported table {}.{} is too large", imp.module, imp.name);
+        CUMULUS_TRY(auto table, makeHostTable(imp.type.table));
+        out.push_back(std::move(table));
+        break;
+      }
+      case ExternKind::kGlobal:
+        out.push_back(makeHostGlobal(imp.type.global, Cell{}));
+        break;
+      case ExternKind::kTag:
+        return makeError(ErrorCode::kUnsupported, "cannot stub tag import {}.{}", imp.module, imp.name);
+    }
+  }
+  return out;
+}
+
 wasm_rt_memory_t* Caller::memory() const { return instance_->defaultMemory(); }
 
 Instance::Instance(Engine& engine, std::shared_ptr<Module> module)

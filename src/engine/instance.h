@@ -150,6 +150,12 @@ class Instance : public std::enable_shared_from_this<Instance> {
   friend class InterpInstance;
 };
 
+// Imports that satisfy any module without doing anything: functions return zeros, memories,
+// tables and globals are fresh host objects. For benchmarks, fuzzing and tools. Fails for
+// memories larger than `max_memory_pages` or tables larger than `max_table_elements`.
+Expected<std::vector<Extern>> makeStubImports(const Module& module, uint64_t max_memory_pages = 65536,
+                                              uint64_t max_table_elements = UINT32_MAX);
+
 // Calls any Func (host or wasm) from the host.
 Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options = {});
 

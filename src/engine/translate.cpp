@@ -65,10 +65,37 @@ Limits toLimits(const wabt::Limits& l) {
 
 bool isSimdType(wabt::Type t) { return t == wabt::Type::V128; }
 
+// True if `pred` holds for any expression in `exprs`, nested blocks included.
+template <typename Pred>
+bool anyExpr(const wabt::ExprList& exprs, const Pred& pred) {
+  for (const wabt::Expr& e : exprs) {
+    if (pred(e)) return true;
+    switch (e.type()) {
+      case wabt::ExprType::Block:
+        if (anyExpr(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, pred)) return true;
+        break;
+      case wabt::ExprType::Loop:
+        if (anyExpr(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, pred)) return true;
+        break;
+      case wabt::ExprType::If: {
+        auto* i = wabt::cast<wabt::IfExpr>(&e);
+        if (anyExpr(i->true_.exprs, pred) || anyExpr(i->false_, pred)) return true;
+        break;
+      }
+      case wabt::ExprType::Try:
+        if (anyExpr(wabt::cast<wabt::TryExpr>(&e)->block.exprs, pred)) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
 bool isSimdOpcode(wabt::Opcode op) { return op.GetPrefix() == 0xfd; }
 
-bool exprsUseSimd(const wabt::ExprList& exprs) {
-  for (const wabt::Expr& e : exprs) {
+bool isSimdExpr(const wabt::Expr& e) {
+  {
     switch (e.type()) {
       case wabt::ExprType::SimdLaneOp:
       case wabt::ExprType::SimdLoadLane:
@@ -106,26 +133,14 @@ bool exprsUseSimd(const wabt::ExprList& exprs) {
           if (isSimdType(t)) return true;
         break;
       }
-      case wabt::ExprType::Block:
-        if (exprsUseSimd(wabt::cast<wabt::BlockExpr>(&e)->block.exprs)) return true;
-        break;
-      case wabt::ExprType::Loop:
-        if (exprsUseSimd(wabt::cast<wabt::LoopExpr>(&e)->block.exprs)) return true;
-        break;
-      case wabt::ExprType::If: {
-        auto* i = wabt::cast<wabt::IfExpr>(&e);
-        if (exprsUseSimd(i->true_.exprs) || exprsUseSimd(i->false_)) return true;
-        break;
-      }
-      case wabt::ExprType::Try:
-        if (exprsUseSimd(wabt::cast<wabt::TryExpr>(&e)->block.exprs)) return true;
-        break;
       default:
         break;
     }
   }
   return false;
 }
+
+bool exprsUseSimd(const wabt::ExprList& exprs) { return anyExpr(exprs, isSimdExpr); }
 
 bool sigUsesSimd(const wabt::FuncSignature& sig) {
   for (auto t : sig.param_types) if (isSimdType(t)) return true;
@@ -201,30 +216,9 @@ std::string lowerExtendedConst(wabt::Module& m) {
 // module's own (so partial initialization on a trap is unobservable) and no gap is written by
 // another segment.
 bool exprsUseDataIndex(const wabt::ExprList& exprs) {
-  for (const wabt::Expr& e : exprs) {
-    switch (e.type()) {
-      case wabt::ExprType::MemoryInit:
-      case wabt::ExprType::DataDrop:
-        return true;
-      case wabt::ExprType::Block:
-        if (exprsUseDataIndex(wabt::cast<wabt::BlockExpr>(&e)->block.exprs)) return true;
-        break;
-      case wabt::ExprType::Loop:
-        if (exprsUseDataIndex(wabt::cast<wabt::LoopExpr>(&e)->block.exprs)) return true;
-        break;
-      case wabt::ExprType::If: {
-        auto* i = wabt::cast<wabt::IfExpr>(&e);
-        if (exprsUseDataIndex(i->true_.exprs) || exprsUseDataIndex(i->false_)) return true;
-        break;
-      }
-      case wabt::ExprType::Try:
-        if (exprsUseDataIndex(wabt::cast<wabt::TryExpr>(&e)->block.exprs)) return true;
-        break;
-      default:
-        break;
-    }
-  }
-  return false;
+  return anyExpr(exprs, [](const wabt::Expr& e) {
+    return e.type() == wabt::ExprType::MemoryInit || e.type() == wabt::ExprType::DataDrop;
+  });
 }
 
 void mergeDataSegments(wabt::Module& m) {
@@ -428,8 +422,8 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
   }
   g += "  }\n}\n";
   if (m.num_memory_imports == 0 && !m.memories.empty()) {
-    g += fmt::format("wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_{}; }}\n",
-                     inst_t, m.memories[0]->name.substr(1));
+    g += fmt::format("wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
+                     inst_t);
   } else {
     g += "wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
   }
@@ -701,13 +695,16 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   for (wabt::DataSegment* d : m.data_segments) d->name.clear();
   for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
   for (wabt::Table* t : m.tables) t->name.clear();
-  for (wabt::Memory* mem : m.memories) mem->name.clear();
+  m.memory_bindings.clear();
+  for (size_t i = 0; i < m.memories.size(); ++i) {  // fixed names: the glue refers to w2c_M<i>
+    m.memories[i]->name = fmt::format("$M{}", i);
+    m.memory_bindings.emplace(m.memories[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
   for (wabt::TypeEntry* t : m.types) t->name.clear();
   m.global_bindings.clear();
   m.data_segment_bindings.clear();
   m.elem_segment_bindings.clear();
   m.table_bindings.clear();
-  m.memory_bindings.clear();
   m.type_bindings.clear();
   // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
   (void)wabt::GenerateNames(&m);

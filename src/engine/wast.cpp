@@ -186,6 +186,7 @@ class Runner {
   Expected<std::shared_ptr<Instance>> instantiate(const std::string& filename) {
     CUMULUS_TRY(auto bytes, readFile(dir_ / filename));
     CUMULUS_TRY(auto module, engine_.compile(bytes));
+    CUMULUS_TRY_VOID(checkTier(*module));
     std::vector<Extern> imports;
     for (const auto& imp : module->info().imports) {
       auto m = registry_.find(imp.module);
@@ -199,6 +200,22 @@ class Runner {
     InstanceOptions options;
     options.store = &store_;
     return Instance::create(engine_, module, std::move(imports), options);
+  }
+
+  // The suite measures one tier: a module that silently fell back to another tier is a failure
+  // (except SIMD modules, which only the interpreter runs).
+  Expected<void> checkTier(const Module& module) {
+    TierPolicy policy = engine_.config().policy;
+    Tier tier = module.tier();
+    bool ok = policy == TierPolicy::kAuto ||
+              (tier == Tier::kInterpreter && !module.info().interpreter_reason.empty()) ||
+              (policy == TierPolicy::kBaseline && tier == Tier::kBaseline) ||
+              (policy == TierPolicy::kOptimized && tier == Tier::kOptimized) ||
+              (policy == TierPolicy::kInterpreter && tier == Tier::kInterpreter);
+    if (!ok)
+      return makeError(ErrorCode::kInternal, "module ran on the {} tier instead of the requested one: {}",
+                       tierName(tier), module.tierNote());
+    return {};
   }
 
   std::shared_ptr<Instance> target(const json& action) {
