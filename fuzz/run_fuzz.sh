@@ -13,7 +13,8 @@ ninja -C build-fuzz fuzz_module >/dev/null
 CORPUS="$ROOT/build-fuzz/corpus"
 mkdir -p "$CORPUS" "$ROOT/build-fuzz/artifacts"
 if [[ -z "$(ls -A "$CORPUS")" ]]; then
-  find "$ROOT/build/spec-json" -name '*.wasm' -size -8k 2>/dev/null | head -400 | xargs -r cp -t "$CORPUS"
+  mapfile -t seeds < <(find "$ROOT/build/spec-json" -name '*.wasm' -size -8k 2>/dev/null | sort)
+  ((${#seeds[@]})) && cp -t "$CORPUS" "${seeds[@]:0:400}"
   cp "$ROOT"/fuzz/regressions/* "$CORPUS"/ 2>/dev/null || true
 fi
 export CUMULUS_CACHE_DIR="$ROOT/build-fuzz/cache" CUMULUS_LOG=off
