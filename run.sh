@@ -10,11 +10,11 @@ FIX=../shared/fixtures
 export CUMULUS_CACHE_DIR="$PWD/build/code-cache"
 
 echo "== a C program (wasm32-wasi) on the baseline tier (libtcc, compiled in memory)"
-$CUMULUS run-core --tier baseline --time $FIX/toolchains/c-cli/hello.core.wasm -- Cumulus
+$CUMULUS run-core --tier baseline --time --env GREETING=hi $FIX/toolchains/c-cli/hello.core.wasm -- Cumulus
 
 echo "== the same program compiled ahead of time into the optimized tier's code cache"
 $CUMULUS compile $FIX/toolchains/c-cli/hello.core.wasm
-$CUMULUS run-core --tier optimized --time $FIX/toolchains/c-cli/hello.core.wasm -- Cumulus
+$CUMULUS run-core --tier optimized --time --env GREETING=hi $FIX/toolchains/c-cli/hello.core.wasm -- Cumulus
 
 echo "== the WebAssembly 2.0 spec suite on the baseline tier"
 tests/conformance/run_spec.sh --tier baseline

@@ -15,7 +15,8 @@ inline void fuzzOne(engine::Engine& engine, std::span<const uint8_t> bytes) {
   using namespace engine;
   auto module = engine.compile(bytes);
   if (!module.ok()) return;
-  auto imports = makeStubImports(**module, /*max_memory_pages=*/1024, /*max_table_elements=*/100000);
+  auto imports =
+      makeStubImports(**module, /*max_memory_pages=*/1024, /*max_table_elements=*/100000);
   if (!imports.ok()) return;
   InstanceOptions options;
   options.memory_limit_bytes = 64 << 20;

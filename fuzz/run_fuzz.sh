@@ -21,7 +21,10 @@ export CUMULUS_CACHE_DIR="$ROOT/build-fuzz/cache" CUMULUS_LOG=off
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=1:allow_user_segv_handler=1"
 status=0
 build-fuzz/fuzz/fuzz_module "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=4096 \
-  -artifact_prefix="$ROOT/build-fuzz/artifacts/" -print_final_stats=1 2>&1 | tail -15 || status=$?
+  -artifact_prefix="$ROOT/build-fuzz/artifacts/" -print_final_stats=1 >"$ROOT/build-fuzz/fuzz.log" 2>&1 || status=$?
+tail -8 "$ROOT/build-fuzz/fuzz.log"
+# On a crash, show the sanitizer's report (the log's tail is only statistics).
+grep -A40 -m1 -E "^==[0-9]+==ERROR|deadly signal" "$ROOT/build-fuzz/fuzz.log" | head -60 || true
 if compgen -G "$ROOT/build-fuzz/artifacts/crash-*" >/dev/null; then
   cp "$ROOT"/build-fuzz/artifacts/crash-* "$ROOT/fuzz/regressions/"
   echo "fuzz: crash found; copied to fuzz/regressions/ (add it to git as a regression test)" >&2

@@ -77,9 +77,11 @@ int main(int argc, char** argv) {
     if (name != "cabi_realloc") call_args = zeroArgs((*module)->info().exports[*idx].type.func);
     auto r = (*inst)->call(name, call_args);
     auto t3 = Clock::now();
-    fmt::print("file={} size_mb={:.1f} tier={} compile_ms={:.0f} instantiate_ms={:.1f} first_call_ms={:.2f} total_ms={:.0f} call={}\n",
-               args[1], double(bytes->size()) / 1e6, tierName((*module)->tier()), ms(t1 - t0), ms(t2 - t1),
-               ms(t3 - t2), ms(t3 - t0), r.ok() ? "ok" : r.error().message());
+    fmt::print(
+        "file={} size_mb={:.1f} tier={} compile_ms={:.0f} instantiate_ms={:.1f} "
+        "first_call_ms={:.2f} total_ms={:.0f} call={}\n",
+        args[1], double(bytes->size()) / 1e6, tierName((*module)->tier()), ms(t1 - t0), ms(t2 - t1),
+        ms(t3 - t2), ms(t3 - t0), r.ok() ? "ok" : r.error().message());
     return r.ok() ? 0 : 1;
   }
   if (args[0] == "instantiate" && args.size() >= 3) {
@@ -103,7 +105,8 @@ int main(int argc, char** argv) {
       if (!r.ok()) return fmt::print(stderr, "{}\n", r.error().message()), 1;
       inst->reset();
       auto e = Clock::now();
-      if (i >= n / 10) us.push_back(std::chrono::duration<double, std::micro>(e - s).count());  // skip warm-up
+      if (i >= n / 10)
+        us.push_back(std::chrono::duration<double, std::micro>(e - s).count());  // skip warm-up
     }
     std::sort(us.begin(), us.end());
     fmt::print("file={} tier={} iterations={} median_us={:.2f} p99_us={:.2f}\n", args[1],

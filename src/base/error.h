@@ -1,6 +1,7 @@
-// Error values for every layer: an `Error {code, message, context}` that says what failed and how to
-// fix it, and `Expected<T>`, a small value-or-error type shaped like C++23 std::expected (GCC 12's
-// libstdc++ has no <expected> in C++20 mode). Errors are values: no exceptions cross layer boundaries.
+// Error values for every layer: an `Error {code, message, context}` that says what failed and how
+// to fix it, and `Expected<T>`, a small value-or-error type shaped like C++23 std::expected (GCC
+// 12's libstdc++ has no <expected> in C++20 mode). Errors are values: no exceptions cross layer
+// boundaries.
 #pragma once
 
 #include <cassert>
@@ -15,10 +16,10 @@ namespace cumulus {
 enum class ErrorCode {
   kInvalidArgument,  // bad input from a user or peer (malformed wasm, bad JSON, …)
   kNotFound,
-  kUnsupported,      // valid input using something Cumulus does not implement
-  kLinkError,        // imports cannot be satisfied
-  kTrap,             // WebAssembly trap
-  kResourceLimit,    // a configured limit was hit
+  kUnsupported,    // valid input using something Cumulus does not implement
+  kLinkError,      // imports cannot be satisfied
+  kTrap,           // WebAssembly trap
+  kResourceLimit,  // a configured limit was hit
   kIo,
   kInternal,
 };
@@ -64,15 +65,30 @@ class [[nodiscard]] Expected {
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -85,8 +101,14 @@ class [[nodiscard]] Expected<void> {
   Expected(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const& { assert(!ok_); return error_; }
-  Error&& error() && { assert(!ok_); return std::move(error_); }
+  const Error& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  Error&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   Error error_{ErrorCode::kInternal, ""};
@@ -96,15 +118,15 @@ class [[nodiscard]] Expected<void> {
 // `CUMULUS_TRY(auto x, expr)` style helpers: return the error upward.
 #define CUMULUS_CONCAT_(a, b) a##b
 #define CUMULUS_CONCAT(a, b) CUMULUS_CONCAT_(a, b)
-#define CUMULUS_TRY_IMPL(tmp, decl, expr) \
-  auto tmp = (expr);                      \
+#define CUMULUS_TRY_IMPL(tmp, decl, expr)       \
+  auto tmp = (expr);                            \
   if (!tmp.ok()) return std::move(tmp).error(); \
   decl = std::move(tmp).value()
 #define CUMULUS_TRY(decl, expr) CUMULUS_TRY_IMPL(CUMULUS_CONCAT(try_tmp_, __LINE__), decl, expr)
-#define CUMULUS_TRY_VOID(expr)                                 \
-  do {                                                         \
-    auto try_tmp_v = (expr);                                   \
-    if (!try_tmp_v.ok()) return std::move(try_tmp_v).error();  \
+#define CUMULUS_TRY_VOID(expr)                                \
+  do {                                                        \
+    auto try_tmp_v = (expr);                                  \
+    if (!try_tmp_v.ok()) return std::move(try_tmp_v).error(); \
   } while (0)
 
 }  // namespace cumulus

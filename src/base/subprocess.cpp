@@ -18,7 +18,8 @@ namespace cumulus {
 Expected<SubprocessResult> runSubprocess(const std::vector<std::string>& argv,
                                          std::chrono::milliseconds timeout) {
   int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return makeError(ErrorCode::kIo, "pipe: {}", strerror(errno));
+  if (::pipe2(pipefd, O_CLOEXEC) != 0)
+    return makeError(ErrorCode::kIo, "pipe: {}", strerror(errno));
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);

@@ -11,10 +11,10 @@
 namespace cumulus {
 
 struct SubprocessResult {
-  int exit_code = -1;      // valid when !signaled
-  int term_signal = 0;     // non-zero when the child died from a signal
+  int exit_code = -1;   // valid when !signaled
+  int term_signal = 0;  // non-zero when the child died from a signal
   bool timed_out = false;
-  std::string output;      // stdout and stderr interleaved (truncated at 1 MiB)
+  std::string output;  // stdout and stderr interleaved (truncated at 1 MiB)
 };
 
 Expected<SubprocessResult> runSubprocess(const std::vector<std::string>& argv,

@@ -15,7 +15,8 @@ void addCompileCommand(CLI::App& app, int& status) {
   auto cache = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("compile", "compile modules into the optimized-tier code cache");
   cmd->add_option("files", *files, "core wasm modules")->required();
-  cmd->add_option("--cache-dir", *cache, "code cache directory (default: $CUMULUS_CACHE_DIR or ~/.cache/cumulus)");
+  cmd->add_option("--cache-dir", *cache,
+                  "code cache directory (default: $CUMULUS_CACHE_DIR or ~/.cache/cumulus)");
   cmd->callback([files, cache, &status] {
     engine::EngineConfig config;
     config.policy = engine::TierPolicy::kOptimized;

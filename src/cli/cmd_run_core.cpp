@@ -16,6 +16,7 @@ void addRunCoreCommand(CLI::App& app, int& status) {
   struct Args {
     std::string file;
     std::vector<std::string> argv;
+    std::vector<std::string> env;
     engine::TierPolicy policy = engine::TierPolicy::kAuto;
     bool time = false;
   };
@@ -23,6 +24,7 @@ void addRunCoreCommand(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("run-core", "run a wasm32-wasi (preview 1) core module");
   cmd->add_option("file", args->file)->required();
   cmd->add_option("args", args->argv, "arguments for the program");
+  cmd->add_option("--env", args->env, "environment variable for the program (K=V, repeatable)");
   addTierOption(cmd, args->policy);
   cmd->add_flag("--time", args->time, "print elapsed_ms=<ms> of _start on stderr");
   cmd->callback([args, &status] {
@@ -43,7 +45,7 @@ void addRunCoreCommand(CLI::App& app, int& status) {
     }
     std::vector<std::string> argv = {args->file};
     argv.insert(argv.end(), args->argv.begin(), args->argv.end());
-    wasi::Preview1 wasi(argv);
+    wasi::Preview1 wasi(argv, args->env);
     auto imports = wasi.resolve(**module);
     if (!imports.ok()) {
       fmt::print(stderr, "error: {}\n", imports.error().message());
@@ -58,9 +60,11 @@ void addRunCoreCommand(CLI::App& app, int& status) {
     }
     auto start = std::chrono::steady_clock::now();
     auto r = (*inst)->call("_start", {});
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fflush(stdout);
-    if (args->time) fmt::print(stderr, "tier={}\nelapsed_ms={:.3f}\n", engine::tierName((*inst)->tier()), ms);
+    if (args->time)
+      fmt::print(stderr, "tier={}\nelapsed_ms={:.3f}\n", engine::tierName((*inst)->tier()), ms);
     if (wasi.exitCode()) {
       status = *wasi.exitCode();
     } else if (!r.ok()) {

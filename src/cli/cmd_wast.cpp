@@ -1,4 +1,5 @@
-// `cumulus wast FILE.wast|FILE.json...`: runs spec scripts and prints passed/total per file and in all.
+// `cumulus wast FILE.wast|FILE.json...`: runs spec scripts and prints passed/total per file and in
+// all.
 #include <filesystem>
 #include <fstream>
 
@@ -46,9 +47,9 @@ int run(const WastArgs& args) {
   options.verbose = args.verbose;
   options.skip = loadSkipList(args.skip_list);
   uint64_t passed = 0, total = 0, skipped = 0;
-  std::filesystem::path work = args.work_dir.empty()
-                                   ? std::filesystem::temp_directory_path() / fmt::format("cumulus-wast-{}", getpid())
-                                   : std::filesystem::path(args.work_dir);
+  std::filesystem::path work = args.work_dir.empty() ? std::filesystem::temp_directory_path() /
+                                                           fmt::format("cumulus-wast-{}", getpid())
+                                                     : std::filesystem::path(args.work_dir);
   for (const auto& f : args.files) {
     std::filesystem::path p(f);
     auto r = p.extension() == ".json" ? engine::runWastJson(eng, p, options)
@@ -76,7 +77,8 @@ int run(const WastArgs& args) {
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
   }
-  fmt::print("total: {}/{} passed{}\n", passed, total, skipped ? fmt::format(", {} skipped", skipped) : "");
+  fmt::print("total: {}/{} passed{}\n", passed, total,
+             skipped ? fmt::format(", {} skipped", skipped) : "");
   return passed + skipped == total ? 0 : 1;
 }
 
@@ -84,13 +86,17 @@ int run(const WastArgs& args) {
 
 void addWastCommand(CLI::App& app, int& status) {
   auto args = std::make_shared<WastArgs>();
-  auto* cmd = app.add_subcommand("wast", "run WebAssembly spec scripts (.wast, or wast2json .json)");
+  auto* cmd =
+      app.add_subcommand("wast", "run WebAssembly spec scripts (.wast, or wast2json .json)");
   cmd->add_option("files", args->files, "scripts")->required();
   addTierOption(cmd, args->policy);
-  cmd->add_option("--skip-list", args->skip_list, "file of 'script.json:line reason' entries to skip");
+  cmd->add_option("--skip-list", args->skip_list,
+                  "file of 'script.json:line reason' entries to skip");
   cmd->add_option("--work-dir", args->work_dir, "where .wast files are converted (kept)");
-  cmd->add_flag("--enable-multi-memory", args->multi_memory, "accept multi-memory (off: Wasm 2.0 rules)");
-  cmd->add_flag("--enable-extended-const", args->extended_const, "accept extended-const (off: Wasm 2.0 rules)");
+  cmd->add_flag("--enable-multi-memory", args->multi_memory,
+                "accept multi-memory (off: Wasm 2.0 rules)");
+  cmd->add_flag("--enable-extended-const", args->extended_const,
+                "accept extended-const (off: Wasm 2.0 rules)");
   cmd->add_flag("-v,--verbose", args->verbose, "print every failure");
   cmd->callback([args, &status] { status = run(*args); });
 }

@@ -34,8 +34,8 @@ std::string defaultOptFlags();
 
 // Optimized tier settings and code cache (see native_compiler.cpp for the cache layout).
 struct NativeCompilerConfig {
-  std::filesystem::path cache_dir;     // where .so files live
-  std::string compiler = "gcc";        // gcc or clang
+  std::filesystem::path cache_dir;  // where .so files live
+  std::string compiler = "gcc";     // gcc or clang
   // Chosen by measurement (docs/benchmarks.md); $CUMULUS_OPT_FLAGS overrides for experiments.
   std::string opt_flags = defaultOptFlags();
 };
@@ -51,7 +51,8 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
                                                       const std::string& key,
                                                       const std::string& c_source);
 
-// The default cache directory: $CUMULUS_CACHE_DIR, else $XDG_CACHE_HOME/cumulus, else ~/.cache/cumulus.
+// The default cache directory: $CUMULUS_CACHE_DIR, else $XDG_CACHE_HOME/cumulus, else
+// ~/.cache/cumulus.
 std::filesystem::path defaultCacheDir();
 
 }  // namespace cumulus::engine

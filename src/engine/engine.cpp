@@ -36,11 +36,13 @@ Engine::~Engine() {
 Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes) {
   auto t_start = std::chrono::steady_clock::now();
   auto since = [&t_start] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start)
+        .count();
   };
   CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes, config_.features));
   log().debug("compile: parsed + validated in {:.0f} ms", since());
-  auto module = std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  auto module =
+      std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
   auto use_interpreter = [&](std::string why) -> Expected<std::shared_ptr<Module>> {
     CUMULUS_TRY(auto im, InterpModule::create(bytes));
     module->interp_ = std::move(im);
@@ -49,13 +51,16 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
       log().warn("module runs on the interpreter tier (slow): {}", why);
     return module;
   };
-  if (config_.policy == TierPolicy::kInterpreter) return use_interpreter("interpreter tier requested");
-  if (!parsed.info().interpreter_reason.empty()) return use_interpreter(parsed.info().interpreter_reason);
+  if (config_.policy == TierPolicy::kInterpreter)
+    return use_interpreter("interpreter tier requested");
+  if (!parsed.info().interpreter_reason.empty())
+    return use_interpreter(parsed.info().interpreter_reason);
 
   prepareForTranslation(parsed);
   module->info_.host_data = parsed.info().host_data;
   std::string key;
-  const bool want_native = config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;
+  const bool want_native =
+      config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;
   if (want_native) {
     key = nativeCacheKey(config_.native, bytes);
     auto cached = loadCachedNative(config_.native, key);
@@ -67,8 +72,10 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   CUMULUS_TRY(auto c_source, translateToC(parsed));
   log().debug("compile: translated to {} KiB of C at {:.0f} ms", c_source.size() / 1024, since());
   if (const char* dump = std::getenv("CUMULUS_DUMP_C")) {  // debugging aid: keep the translation
-    auto path = std::filesystem::path(dump) / (nativeCacheKey(config_.native, bytes).substr(0, 16) + ".c");
-    (void)writeFileAtomic(path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size()));
+    auto path =
+        std::filesystem::path(dump) / (nativeCacheKey(config_.native, bytes).substr(0, 16) + ".c");
+    (void)writeFileAtomic(
+        path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size()));
   }
   if (config_.policy == TierPolicy::kOptimized) {
     auto native = compileNative(config_.native, key, c_source);
@@ -76,7 +83,8 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
       module->code_.store(*native);
       return module;
     }
-    log().warn("optimized tier failed ({}); falling back to the baseline tier", native.error().message());
+    log().warn("optimized tier failed ({}); falling back to the baseline tier",
+               native.error().message());
     module->tier_note_ = native.error().message();
   }
   auto baseline = compileWithTcc(tccSource(c_source));

@@ -1,6 +1,7 @@
 // The embedding API of the core WebAssembly engine.
 //
-//   Engine    process-level settings, the optimized-tier background compiler, the deadline watchdog.
+//   Engine    process-level settings, the optimized-tier background compiler, the deadline
+//   watchdog.
 //             Thread-safe. Outlives every Module compiled with it.
 //   Module    a validated, compiled module; immutable and shareable across threads. Its code may be
 //             upgraded from the baseline tier to the optimized tier in the background; instances
@@ -29,10 +30,10 @@ namespace cumulus::engine {
 class InterpModule;
 
 enum class TierPolicy {
-  kAuto,            // baseline now, optimized in the background (cache hit: optimized at once)
-  kBaseline,        // baseline only
-  kOptimized,       // optimized before returning (compiles synchronously on a cache miss)
-  kInterpreter,     // interpreter only
+  kAuto,         // baseline now, optimized in the background (cache hit: optimized at once)
+  kBaseline,     // baseline only
+  kOptimized,    // optimized before returning (compiles synchronously on a cache miss)
+  kInterpreter,  // interpreter only
 };
 
 struct EngineConfig {

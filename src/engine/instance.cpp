@@ -16,13 +16,20 @@ namespace {
 
 uint8_t rtType(ValType t) {
   switch (t) {
-    case ValType::kI32: return WASM_RT_I32;
-    case ValType::kI64: return WASM_RT_I64;
-    case ValType::kF32: return WASM_RT_F32;
-    case ValType::kF64: return WASM_RT_F64;
-    case ValType::kFuncRef: return WASM_RT_FUNCREF;
-    case ValType::kExternRef: return WASM_RT_EXTERNREF;
-    case ValType::kV128: return 6;
+    case ValType::kI32:
+      return WASM_RT_I32;
+    case ValType::kI64:
+      return WASM_RT_I64;
+    case ValType::kF32:
+      return WASM_RT_F32;
+    case ValType::kF64:
+      return WASM_RT_F64;
+    case ValType::kFuncRef:
+      return WASM_RT_FUNCREF;
+    case ValType::kExternRef:
+      return WASM_RT_EXTERNREF;
+    case ValType::kV128:
+      return 6;
   }
   return 0;
 }
@@ -38,13 +45,16 @@ Error trapError(int code, const char* where, const ModuleInfo& info) {
     std::string_view f = ts.trap_function;
     if (f.starts_with("w2c_")) f.remove_prefix(4);
     std::string name(f);
-    if (f.size() > 1 && f[0] == 'f' && f.find_first_not_of("0123456789", 1) == std::string_view::npos) {
+    if (f.size() > 1 && f[0] == 'f' &&
+        f.find_first_not_of("0123456789", 1) == std::string_view::npos) {
       size_t index = std::stoul(std::string(f.substr(1)));
-      if (index < info.func_names.size() && !info.func_names[index].empty()) name = info.func_names[index];
+      if (index < info.func_names.size() && !info.func_names[index].empty())
+        name = info.func_names[index];
     }
     fn = fmt::format(" in function {}", name);
   }
-  return Error(ErrorCode::kTrap, fmt::format("wasm trap: {}{} ({})", msg, fn, where)).withDetail(code);
+  return Error(ErrorCode::kTrap, fmt::format("wasm trap: {}{} ({})", msg, fn, where))
+      .withDetail(code);
 }
 
 bool limitsMatch(const Limits& actual, const Limits& wanted) {
@@ -109,18 +119,21 @@ Expected<Extern> makeHostTable(const TableType& type) {
   int code;
   if (type.elem == ValType::kExternRef) {
     auto box = std::make_shared<HostExternTableBox>();
-    AllocCtx ctx{[&] { wasm_rt_allocate_externref_table(&box->table, uint32_t(type.limits.min), max); }};
+    AllocCtx ctx{
+        [&] { wasm_rt_allocate_externref_table(&box->table, uint32_t(type.limits.min), max); }};
     code = rt::guardedCall(runAlloc, &ctx);
     e.object = &box->table;
     e.owner = box;
   } else {
     auto box = std::make_shared<HostFuncTableBox>();
-    AllocCtx ctx{[&] { wasm_rt_allocate_funcref_table(&box->table, uint32_t(type.limits.min), max); }};
+    AllocCtx ctx{
+        [&] { wasm_rt_allocate_funcref_table(&box->table, uint32_t(type.limits.min), max); }};
     code = rt::guardedCall(runAlloc, &ctx);
     e.object = &box->table;
     e.owner = box;
   }
-  if (code) return makeError(ErrorCode::kResourceLimit, "cannot create table: {}", rt::trapMessage(code));
+  if (code)
+    return makeError(ErrorCode::kResourceLimit, "cannot create table: {}", rt::trapMessage(code));
   return e;
 }
 
@@ -164,14 +177,16 @@ Expected<std::vector<Extern>> makeStubImports(const Module& module, uint64_t max
       }
       case ExternKind::kMemory: {
         if (imp.type.memory.limits.min > max_memory_pages)
-          return makeError(ErrorCode::kResourceLimit, "imported memory {}.{} is too large", imp.module, imp.name);
+          return makeError(ErrorCode::kResourceLimit, "imported memory {}.{} is too large",
+                           imp.module, imp.name);
         CUMULUS_TRY(auto mem, makeHostMemory(imp.type.memory));
         out.push_back(std::move(mem));
         break;
       }
       case ExternKind::kTable: {
         if (imp.type.table.limits.min > max_table_elements)
-          return makeError(ErrorCode::kResourceLimit, "imported table {}.{} is too large", imp.module, imp.name);
+          return makeError(ErrorCode::kResourceLimit, "imported table {}.{} is too large",
+                           imp.module, imp.name);
         CUMULUS_TRY(auto table, makeHostTable(imp.type.table));
         out.push_back(std::move(table));
         break;
@@ -180,7 +195,8 @@ Expected<std::vector<Extern>> makeStubImports(const Module& module, uint64_t max
         out.push_back(makeHostGlobal(imp.type.global, Cell{}));
         break;
       case ExternKind::kTag:
-        return makeError(ErrorCode::kUnsupported, "cannot stub tag import {}.{}", imp.module, imp.name);
+        return makeError(ErrorCode::kUnsupported, "cannot stub tag import {}.{}", imp.module,
+                         imp.name);
     }
   }
   return out;
@@ -203,13 +219,15 @@ Tier Instance::tier() const { return code_ ? code_->tier() : Tier::kInterpreter;
 Expected<void> Instance::link(std::vector<Extern> imports) {
   const auto& wanted = module_->info().imports;
   if (imports.size() != wanted.size())
-    return makeError(ErrorCode::kLinkError, "module needs {} imports, {} given", wanted.size(), imports.size());
+    return makeError(ErrorCode::kLinkError, "module needs {} imports, {} given", wanted.size(),
+                     imports.size());
   for (size_t k = 0; k < wanted.size(); ++k) {
     const ImportDesc& want = wanted[k];
     const Extern& have = imports[k];
     auto fail = [&](std::string_view why) {
-      return makeError(ErrorCode::kLinkError, "incompatible import type for {}.{}: {} (wanted {}, got {})",
-                       want.module, want.name, why, want.type.toString(), have.type.toString());
+      return makeError(ErrorCode::kLinkError,
+                       "incompatible import type for {}.{}: {} (wanted {}, got {})", want.module,
+                       want.name, why, want.type.toString(), have.type.toString());
     };
     if (have.kind != want.type.kind) return fail("wrong kind");
     if (have.kind != ExternKind::kFunc && !have.object)
@@ -224,7 +242,8 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
       case ExternKind::kMemory: {
         auto* mem = static_cast<wasm_rt_memory_t*>(have.object);
         Limits actual{mem->pages, have.type.memory.limits.max};
-        if (!limitsMatch(actual, want.type.memory.limits)) return fail("memory limits do not match");
+        if (!limitsMatch(actual, want.type.memory.limits))
+          return fail("memory limits do not match");
         break;
       }
       case ExternKind::kTable: {
@@ -334,7 +353,8 @@ std::optional<Extern> Instance::getExport(std::string_view name) {
     e.func.type = d.type.func;
     e.func.owner = shared_from_this();
     e.func.export_index = *idx;
-    e.func.ref = wasm_rt_funcref_t{funcTypeIdOf(d.type.func), reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
+    e.func.ref = wasm_rt_funcref_t{funcTypeIdOf(d.type.func),
+                                   reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
   } else {
     e.object = p;
   }
@@ -357,7 +377,8 @@ wasm_rt_memory_t* Instance::defaultMemory() {
     return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(first), data_));
   }
   for (size_t k = 0; k < imports_.size(); ++k)
-    if (imports_[k].kind == ExternKind::kMemory) return static_cast<wasm_rt_memory_t*>(imports_[k].object);
+    if (imports_[k].kind == ExternKind::kMemory)
+      return static_cast<wasm_rt_memory_t*>(imports_[k].object);
   return nullptr;
 }
 
@@ -389,10 +410,12 @@ Expected<std::vector<Value>> Instance::call(std::string_view name, std::span<con
   auto idx = exportIndex(name);
   if (!idx) return makeError(ErrorCode::kNotFound, "no export named '{}'", name);
   const ExportDesc& d = module_->info().exports[*idx];
-  if (d.type.kind != ExternKind::kFunc) return makeError(ErrorCode::kInvalidArgument, "export '{}' is not a function", name);
+  if (d.type.kind != ExternKind::kFunc)
+    return makeError(ErrorCode::kInvalidArgument, "export '{}' is not a function", name);
   const FuncType& ft = d.type.func;
   if (args.size() != ft.params.size())
-    return makeError(ErrorCode::kInvalidArgument, "'{}' takes {} arguments, {} given", name, ft.params.size(), args.size());
+    return makeError(ErrorCode::kInvalidArgument, "'{}' takes {} arguments, {} given", name,
+                     ft.params.size(), args.size());
   std::vector<Cell> cells(std::max<size_t>({ft.params.size(), ft.results.size(), 1}));
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i].type != ft.params[i])
@@ -425,11 +448,13 @@ int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
     }();
     if (!r.ok()) {
       ts.host_message = r.error().message();
-      code = r.error().code() == ErrorCode::kTrap && r.error().detail() ? r.error().detail() : CUMULUS_TRAP_HOST;
+      code = r.error().code() == ErrorCode::kTrap && r.error().detail() ? r.error().detail()
+                                                                        : CUMULUS_TRAP_HOST;
     }
   } catch (const std::exception& ex) {
-    ts.host_message = fmt::format("host function {}.{} threw: {}", module_->info().imports[k].module,
-                                  module_->info().imports[k].name, ex.what());
+    ts.host_message =
+        fmt::format("host function {}.{} threw: {}", module_->info().imports[k].module,
+                    module_->info().imports[k].name, ex.what());
     code = CUMULUS_TRAP_HOST;
   } catch (...) {
     ts.host_message = "host function threw an unknown exception";

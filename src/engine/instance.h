@@ -49,18 +49,18 @@ struct HostFunc {
 
 struct Func {
   FuncType type;
-  std::shared_ptr<HostFunc> host;     // set for host functions
-  std::shared_ptr<Instance> owner;    // set for wasm functions (exported by `owner`)
+  std::shared_ptr<HostFunc> host;   // set for host functions
+  std::shared_ptr<Instance> owner;  // set for wasm functions (exported by `owner`)
   uint32_t export_index = 0;
-  wasm_rt_funcref_t ref{};            // native code reference (wasm2c tiers)
+  wasm_rt_funcref_t ref{};  // native code reference (wasm2c tiers)
 };
 
 struct Extern {
   ExternKind kind = ExternKind::kFunc;
   Func func;
-  void* object = nullptr;             // wasm_rt_memory_t*, wasm_rt_*_table_t* or global storage
-  ExternType type;                    // for memory/table/global: the current type
-  std::shared_ptr<void> owner;        // keeps `object` alive
+  void* object = nullptr;       // wasm_rt_memory_t*, wasm_rt_*_table_t* or global storage
+  ExternType type;              // for memory/table/global: the current type
+  std::shared_ptr<void> owner;  // keeps `object` alive
 };
 
 // Host-created objects (e.g. the spec test's "spectest" module).
@@ -128,7 +128,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
  private:
   Instance(Engine& engine, std::shared_ptr<Module> module);
   Expected<void> link(std::vector<Extern> imports);
-  Expected<void> runGuarded(void (*fn)(void*), void* ctx, const char* what, const CallOptions& options);
+  Expected<void> runGuarded(void (*fn)(void*), void* ctx, const char* what,
+                            const CallOptions& options);
 
   struct ImportEnv {
     void* self;
@@ -153,7 +154,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
 // Imports that satisfy any module without doing anything: functions return zeros, memories,
 // tables and globals are fresh host objects. For benchmarks, fuzzing and tools. Fails for
 // memories larger than `max_memory_pages` or tables larger than `max_table_elements`.
-Expected<std::vector<Extern>> makeStubImports(const Module& module, uint64_t max_memory_pages = 65536,
+Expected<std::vector<Extern>> makeStubImports(const Module& module,
+                                              uint64_t max_memory_pages = 65536,
                                               uint64_t max_table_elements = UINT32_MAX);
 
 // Calls any Func (host or wasm) from the host.

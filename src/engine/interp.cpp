@@ -30,13 +30,20 @@ InterpInstance::~InterpInstance() = default;
 namespace {
 uint8_t code(ValType t) {
   switch (t) {
-    case ValType::kI32: return 0x7f;
-    case ValType::kI64: return 0x7e;
-    case ValType::kF32: return 0x7d;
-    case ValType::kF64: return 0x7c;
-    case ValType::kV128: return 0x7b;
-    case ValType::kFuncRef: return 0x70;
-    case ValType::kExternRef: return 0x6f;
+    case ValType::kI32:
+      return 0x7f;
+    case ValType::kI64:
+      return 0x7e;
+    case ValType::kF32:
+      return 0x7d;
+    case ValType::kF64:
+      return 0x7c;
+    case ValType::kV128:
+      return 0x7b;
+    case ValType::kFuncRef:
+      return 0x70;
+    case ValType::kExternRef:
+      return 0x6f;
   }
   return 0x7f;
 }
@@ -50,7 +57,8 @@ std::vector<uint8_t> codes(const std::vector<ValType>& v) {
 Expected<std::unique_ptr<InterpModule>> InterpModule::create(std::span<const uint8_t> bytes) {
   std::string error;
   auto m = ib::loadModule(bytes.data(), bytes.size(), &error);
-  if (!m) return makeError(ErrorCode::kInvalidArgument, "interpreter: cannot load module: {}", error);
+  if (!m)
+    return makeError(ErrorCode::kInvalidArgument, "interpreter: cannot load module: {}", error);
   auto out = std::unique_ptr<InterpModule>(new InterpModule());
   out->impl_ = std::make_unique<Impl>();
   out->impl_->module = std::move(m);
@@ -93,7 +101,8 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
     } else {
       return makeError(ErrorCode::kLinkError,
                        "import {}.{}: a {}{} cannot be shared with an interpreter-tier module",
-                       desc.module, desc.name, e.type.global.mut && e.kind == ExternKind::kGlobal ? "mutable " : "",
+                       desc.module, desc.name,
+                       e.type.global.mut && e.kind == ExternKind::kGlobal ? "mutable " : "",
                        externKindName(e.kind));
     }
     specs.push_back(std::move(spec));
@@ -102,9 +111,11 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
   ii->impl_ = std::unique_ptr<Impl>(new Impl{owner, {nullptr, nullptr}, {}});
   ib::Outcome outcome;
   ii->impl_->instance = ib::instantiate(owner.module_->interp()->impl().module, specs, &outcome);
-  if (outcome.link_error) return makeError(ErrorCode::kLinkError, "interpreter: {}", outcome.message);
+  if (outcome.link_error)
+    return makeError(ErrorCode::kLinkError, "interpreter: {}", outcome.message);
   if (outcome.trap_code)
-    return Error(ErrorCode::kTrap, fmt::format("wasm trap: {} (instantiation)", outcome.message)).withDetail(outcome.trap_code);
+    return Error(ErrorCode::kTrap, fmt::format("wasm trap: {} (instantiation)", outcome.message))
+        .withDetail(outcome.trap_code);
   return ii;
 }
 

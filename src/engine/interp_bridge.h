@@ -37,8 +37,8 @@ class Instance;
 std::shared_ptr<Module> loadModule(const uint8_t* data, size_t size, std::string* error);
 // Instantiates within the module's store. Runs under rt::guardedCall.
 std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr<Module>& module,
-                                                            const std::vector<ImportSpec>& imports,
-                                                            Outcome* outcome);
+                                                           const std::vector<ImportSpec>& imports,
+                                                           Outcome* outcome);
 // Calls export `index` (a function). Runs under rt::guardedCall.
 Outcome call(Instance& instance, uint32_t index, cumulus_cell_t* cells);
 // Reads global export `index` into `out`.

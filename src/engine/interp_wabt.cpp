@@ -49,10 +49,18 @@ namespace {
 
 void toCell(const wi::Value& v, wabt::Type t, cumulus_cell_t& c) {
   switch (t) {
-    case wabt::Type::I32: c.i32 = v.Get<uint32_t>(); break;
-    case wabt::Type::I64: c.i64 = v.Get<uint64_t>(); break;
-    case wabt::Type::F32: c.f32 = v.Get<float>(); break;
-    case wabt::Type::F64: c.f64 = v.Get<double>(); break;
+    case wabt::Type::I32:
+      c.i32 = v.Get<uint32_t>();
+      break;
+    case wabt::Type::I64:
+      c.i64 = v.Get<uint64_t>();
+      break;
+    case wabt::Type::F32:
+      c.f32 = v.Get<float>();
+      break;
+    case wabt::Type::F64:
+      c.f64 = v.Get<double>();
+      break;
     case wabt::Type::V128: {
       v128 x = v.Get<v128>();
       std::memcpy(c.v128, &x, 16);
@@ -79,10 +87,14 @@ void toCell(const wi::Value& v, wabt::Type t, cumulus_cell_t& c) {
 
 wi::Value fromCell(const cumulus_cell_t& c, wabt::Type t) {
   switch (t) {
-    case wabt::Type::I32: return wi::Value::Make(c.i32);
-    case wabt::Type::I64: return wi::Value::Make(c.i64);
-    case wabt::Type::F32: return wi::Value::Make(c.f32);
-    case wabt::Type::F64: return wi::Value::Make(c.f64);
+    case wabt::Type::I32:
+      return wi::Value::Make(c.i32);
+    case wabt::Type::I64:
+      return wi::Value::Make(c.i64);
+    case wabt::Type::F32:
+      return wi::Value::Make(c.f32);
+    case wabt::Type::F64:
+      return wi::Value::Make(c.f64);
     case wabt::Type::V128: {
       v128 x;
       std::memcpy(&x, c.v128, 16);
@@ -92,7 +104,8 @@ wi::Value fromCell(const cumulus_cell_t& c, wabt::Type t) {
       if (!c.externref || !t_module) return wi::Value::Make(wi::Ref::Null);
       auto it = t_module->foreign.find(c.externref);
       if (it == t_module->foreign.end())
-        it = t_module->foreign.emplace(c.externref, wi::Foreign::New(t_module->store, c.externref)).first;
+        it = t_module->foreign.emplace(c.externref, wi::Foreign::New(t_module->store, c.externref))
+                 .first;
       return wi::Value::Make(it->second.ref());
     }
     default:
@@ -145,8 +158,8 @@ std::shared_ptr<Module> loadModule(const uint8_t* data, size_t size, std::string
 }
 
 std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr<Module>& module,
-                                                            const std::vector<ImportSpec>& specs,
-                                                            Outcome* outcome) {
+                                                           const std::vector<ImportSpec>& specs,
+                                                           Outcome* outcome) {
   auto deleter = [](Instance* i) {
     std::lock_guard<std::mutex> lock(i->module->mutex);
     delete i;
@@ -163,16 +176,19 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
     if (spec.kind == ImportSpec::kFunc) {
       wi::FuncType type(toTypes(spec.params), toTypes(spec.results));
       auto fn = spec.call;
-      auto cb = [fn, type, m = module.get()](wi::Thread&, const wi::Values& params, wi::Values& results,
+      auto cb = [fn, type, m = module.get()](wi::Thread&, const wi::Values& params,
+                                             wi::Values& results,
                                              wi::Trap::Ptr* out_trap) -> wabt::Result {
-        std::vector<cumulus_cell_t> cells(std::max<size_t>({params.size(), results.size(), size_t{1}}));
+        std::vector<cumulus_cell_t> cells(
+            std::max<size_t>({params.size(), results.size(), size_t{1}}));
         for (size_t i = 0; i < params.size(); ++i) toCell(params[i], type.params[i], cells[i]);
         std::string err = fn(cells.data());
         if (!err.empty()) {
           *out_trap = wi::Trap::New(m->store, err);
           return wabt::Result::Error;
         }
-        for (size_t i = 0; i < results.size(); ++i) results[i] = fromCell(cells[i], type.results[i]);
+        for (size_t i = 0; i < results.size(); ++i)
+          results[i] = fromCell(cells[i], type.results[i]);
         return wabt::Result::Ok;
       };
       imports.push_back(wi::HostFunc::New(store, type, cb).ref());
@@ -191,8 +207,8 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
   int code = rt::guardedCall(
       [](void* p) {
         auto* c = static_cast<Ctx*>(p);
-        c->inst->instance = wi::Instance::Instantiate(c->inst->module->store, c->inst->module->module.ref(),
-                                                      *c->imports, c->trap);
+        c->inst->instance = wi::Instance::Instantiate(
+            c->inst->module->store, c->inst->module->module.ref(), *c->imports, c->trap);
       },
       &ctx);
   if (code) {

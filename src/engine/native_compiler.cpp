@@ -82,7 +82,8 @@ Expected<std::shared_ptr<CompiledCode>> openSharedObject(const std::filesystem::
   e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(dlsym(h, "cumulus_invoke"));
   e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(dlsym(h, "cumulus_export_ptr"));
   e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(dlsym(h, "cumulus_memory0"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr || !e.memory0)
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke ||
+      !e.export_ptr || !e.memory0)
     return makeError(ErrorCode::kInternal, "{}: glue entry points missing", so.string());
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));
@@ -97,14 +98,20 @@ std::string defaultOptFlags() {
 
 std::filesystem::path defaultCacheDir() {
   if (const char* d = std::getenv("CUMULUS_CACHE_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "cumulus";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "cumulus";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::filesystem::path(x) / "cumulus";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::filesystem::path(h) / ".cache" / "cumulus";
   return std::filesystem::temp_directory_path() / "cumulus-cache";
 }
 
 std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm) {
   Sha256Builder b;
-  b.add(wasm).add(kTranslatorVersion).add(compilerIdentity(config.compiler)).add(config.opt_flags).add(kFixedFlags);
+  b.add(wasm)
+      .add(kTranslatorVersion)
+      .add(compilerIdentity(config.compiler))
+      .add(config.opt_flags)
+      .add(kFixedFlags);
   auto digest = b.finish();
   return toHex(digest);
 }
@@ -137,12 +144,15 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
                                                       const std::string& c_source) {
   std::error_code ec;
   std::filesystem::create_directories(config.cache_dir, ec);
-  if (ec) return makeError(ErrorCode::kIo, "cannot create code cache {}: {}", config.cache_dir.string(), ec.message());
+  if (ec)
+    return makeError(ErrorCode::kIo, "cannot create code cache {}: {}", config.cache_dir.string(),
+                     ec.message());
   std::random_device rd;
   std::string tmp_base = fmt::format("{}.{:x}{:x}", key, rd(), getpid());
   auto c_path = config.cache_dir / (tmp_base + ".c");
   auto so_tmp = config.cache_dir / (tmp_base + ".so");
-  CUMULUS_TRY_VOID(writeFileAtomic(c_path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size())));
+  CUMULUS_TRY_VOID(writeFileAtomic(
+      c_path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size())));
   std::vector<std::string> argv = {config.compiler};
   for (auto& f : splitFlags(config.opt_flags)) argv.push_back(f);
   for (auto& f : splitFlags(kFixedFlags)) argv.push_back(f);
@@ -162,7 +172,8 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
   std::string digest = toHex(sha256(bytes));
   auto so = config.cache_dir / (key + ".so");
   auto sum = config.cache_dir / (key + ".so.sha256");
-  CUMULUS_TRY_VOID(writeFileAtomic(sum, std::span(reinterpret_cast<const uint8_t*>(digest.data()), digest.size())));
+  CUMULUS_TRY_VOID(writeFileAtomic(
+      sum, std::span(reinterpret_cast<const uint8_t*>(digest.data()), digest.size())));
   std::filesystem::rename(so_tmp, so, ec);
   if (ec) return makeError(ErrorCode::kIo, "cannot place {}: {}", so.string(), ec.message());
   return openSharedObject(so);
@@ -170,9 +181,12 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
 
 const char* tierName(Tier t) {
   switch (t) {
-    case Tier::kBaseline: return "baseline";
-    case Tier::kOptimized: return "optimized";
-    case Tier::kInterpreter: return "interpreter";
+    case Tier::kBaseline:
+      return "baseline";
+    case Tier::kOptimized:
+      return "optimized";
+    case Tier::kInterpreter:
+      return "interpreter";
   }
   return "?";
 }

@@ -54,20 +54,40 @@ struct Symbol {
   const void* addr;
 };
 
-#define CUMULUS_SYM(x) {#x, reinterpret_cast<const void*>(&x)}
+#define CUMULUS_SYM(x) \
+  { #x, reinterpret_cast < const void*>(&x) }
 const Symbol kRuntimeSymbols[] = {
-    CUMULUS_SYM(wasm_rt_init), CUMULUS_SYM(wasm_rt_is_initialized), CUMULUS_SYM(wasm_rt_free),
-    CUMULUS_SYM(wasm_rt_trap), CUMULUS_SYM(wasm_rt_strerror), CUMULUS_SYM(wasm_rt_register_func_type),
-    CUMULUS_SYM(wasm_rt_register_tag), CUMULUS_SYM(wasm_rt_load_exception), CUMULUS_SYM(wasm_rt_throw),
-    CUMULUS_SYM(wasm_rt_get_unwind_target), CUMULUS_SYM(wasm_rt_set_unwind_target),
-    CUMULUS_SYM(wasm_rt_exception_tag), CUMULUS_SYM(wasm_rt_exception_size), CUMULUS_SYM(wasm_rt_exception),
-    CUMULUS_SYM(wasm_rt_allocate_memory), CUMULUS_SYM(wasm_rt_grow_memory), CUMULUS_SYM(wasm_rt_free_memory),
-    CUMULUS_SYM(wasm_rt_allocate_funcref_table), CUMULUS_SYM(wasm_rt_free_funcref_table),
-    CUMULUS_SYM(wasm_rt_allocate_externref_table), CUMULUS_SYM(wasm_rt_free_externref_table),
-    CUMULUS_SYM(wasm_rt_grow_funcref_table), CUMULUS_SYM(wasm_rt_grow_externref_table),
-    CUMULUS_SYM(cumulus_trap_in), CUMULUS_SYM(cumulus_host_call),
-    CUMULUS_SYM(cumulus_clz32), CUMULUS_SYM(cumulus_clz64), CUMULUS_SYM(cumulus_ctz32),
-    CUMULUS_SYM(cumulus_ctz64), CUMULUS_SYM(cumulus_popcount32), CUMULUS_SYM(cumulus_popcount64),
+    CUMULUS_SYM(wasm_rt_init),
+    CUMULUS_SYM(wasm_rt_is_initialized),
+    CUMULUS_SYM(wasm_rt_free),
+    CUMULUS_SYM(wasm_rt_trap),
+    CUMULUS_SYM(wasm_rt_strerror),
+    CUMULUS_SYM(wasm_rt_register_func_type),
+    CUMULUS_SYM(wasm_rt_register_tag),
+    CUMULUS_SYM(wasm_rt_load_exception),
+    CUMULUS_SYM(wasm_rt_throw),
+    CUMULUS_SYM(wasm_rt_get_unwind_target),
+    CUMULUS_SYM(wasm_rt_set_unwind_target),
+    CUMULUS_SYM(wasm_rt_exception_tag),
+    CUMULUS_SYM(wasm_rt_exception_size),
+    CUMULUS_SYM(wasm_rt_exception),
+    CUMULUS_SYM(wasm_rt_allocate_memory),
+    CUMULUS_SYM(wasm_rt_grow_memory),
+    CUMULUS_SYM(wasm_rt_free_memory),
+    CUMULUS_SYM(wasm_rt_allocate_funcref_table),
+    CUMULUS_SYM(wasm_rt_free_funcref_table),
+    CUMULUS_SYM(wasm_rt_allocate_externref_table),
+    CUMULUS_SYM(wasm_rt_free_externref_table),
+    CUMULUS_SYM(wasm_rt_grow_funcref_table),
+    CUMULUS_SYM(wasm_rt_grow_externref_table),
+    CUMULUS_SYM(cumulus_trap_in),
+    CUMULUS_SYM(cumulus_host_call),
+    CUMULUS_SYM(cumulus_clz32),
+    CUMULUS_SYM(cumulus_clz64),
+    CUMULUS_SYM(cumulus_ctz32),
+    CUMULUS_SYM(cumulus_ctz64),
+    CUMULUS_SYM(cumulus_popcount32),
+    CUMULUS_SYM(cumulus_popcount64),
 };
 #undef CUMULUS_SYM
 
@@ -84,9 +104,11 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_sour
   tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
   for (const Symbol& sym : kRuntimeSymbols) tcc_add_symbol(s, sym.name, sym.addr);
   if (tcc_compile_string(s, c_source.c_str()) != 0)
-    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}", errors);
+    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}",
+                     errors);
   if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0)
-    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot link the module: {}", errors);
+    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot link the module: {}",
+                     errors);
   auto get = [&](const char* name) { return tcc_get_symbol(s, name); };
   GlueEntryPoints& e = code->entryMut();
   e.instance_size = reinterpret_cast<size_t (*)()>(get("cumulus_instance_size"));
@@ -96,7 +118,8 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_sour
   e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(get("cumulus_invoke"));
   e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(get("cumulus_export_ptr"));
   e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(get("cumulus_memory0"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke || !e.export_ptr || !e.memory0)
+  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke ||
+      !e.export_ptr || !e.memory0)
     return makeError(ErrorCode::kInternal, "baseline tier: glue entry points missing");
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));

@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 #include <wabt/apply-names.h>
-#include <wabt/cast.h>
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader.h>
 #include <wabt/c-writer.h>
+#include <wabt/cast.h>
 #include <wabt/error-formatter.h>
 #include <wabt/generate-names.h>
 #include <wabt/ir.h>
@@ -29,7 +29,8 @@ namespace {
 constexpr std::string_view kSelfName = "cumulus_self";
 
 wabt::Features engineFeatures(const WasmFeatures& wanted) {
-  wabt::Features f;  // MVP + mutable globals, sat-conv, sign-ext, SIMD, multi-value, bulk, ref-types
+  wabt::Features
+      f;  // MVP + mutable globals, sat-conv, sign-ext, SIMD, multi-value, bulk, ref-types
   f.set_multi_memory_enabled(wanted.multi_memory);
   f.set_extended_const_enabled(wanted.extended_const);
   return f;
@@ -37,13 +38,20 @@ wabt::Features engineFeatures(const WasmFeatures& wanted) {
 
 ValType toValType(wabt::Type t) {
   switch (t) {
-    case wabt::Type::I32: return ValType::kI32;
-    case wabt::Type::I64: return ValType::kI64;
-    case wabt::Type::F32: return ValType::kF32;
-    case wabt::Type::F64: return ValType::kF64;
-    case wabt::Type::V128: return ValType::kV128;
-    case wabt::Type::ExternRef: return ValType::kExternRef;
-    default: return ValType::kFuncRef;
+    case wabt::Type::I32:
+      return ValType::kI32;
+    case wabt::Type::I64:
+      return ValType::kI64;
+    case wabt::Type::F32:
+      return ValType::kF32;
+    case wabt::Type::F64:
+      return ValType::kF64;
+    case wabt::Type::V128:
+      return ValType::kV128;
+    case wabt::Type::ExternRef:
+      return ValType::kExternRef;
+    default:
+      return ValType::kFuncRef;
   }
 }
 
@@ -143,8 +151,10 @@ bool isSimdExpr(const wabt::Expr& e) {
 bool exprsUseSimd(const wabt::ExprList& exprs) { return anyExpr(exprs, isSimdExpr); }
 
 bool sigUsesSimd(const wabt::FuncSignature& sig) {
-  for (auto t : sig.param_types) if (isSimdType(t)) return true;
-  for (auto t : sig.result_types) if (isSimdType(t)) return true;
+  for (auto t : sig.param_types)
+    if (isSimdType(t)) return true;
+  for (auto t : sig.result_types)
+    if (isSimdType(t)) return true;
   return false;
 }
 
@@ -157,7 +167,8 @@ bool moduleUsesSimd(const wabt::Module& m) {
   }
   for (const wabt::Func* f : m.funcs) {
     if (sigUsesSimd(f->decl.sig)) return true;
-    for (auto t : f->local_types) if (isSimdType(t)) return true;
+    for (auto t : f->local_types)
+      if (isSimdType(t)) return true;
     if (exprsUseSimd(f->exprs)) return true;
   }
   return false;
@@ -176,13 +187,20 @@ bool foldConstExpr(wabt::ExprList& exprs) {
       stack.pop_back();
       wabt::Const& a = stack.back();
       auto op = wabt::cast<wabt::BinaryExpr>(&e)->opcode;
-      if (op == wabt::Opcode::I32Add) a.set_u32(a.u32() + b.u32());
-      else if (op == wabt::Opcode::I32Sub) a.set_u32(a.u32() - b.u32());
-      else if (op == wabt::Opcode::I32Mul) a.set_u32(a.u32() * b.u32());
-      else if (op == wabt::Opcode::I64Add) a.set_u64(a.u64() + b.u64());
-      else if (op == wabt::Opcode::I64Sub) a.set_u64(a.u64() - b.u64());
-      else if (op == wabt::Opcode::I64Mul) a.set_u64(a.u64() * b.u64());
-      else return false;
+      if (op == wabt::Opcode::I32Add)
+        a.set_u32(a.u32() + b.u32());
+      else if (op == wabt::Opcode::I32Sub)
+        a.set_u32(a.u32() - b.u32());
+      else if (op == wabt::Opcode::I32Mul)
+        a.set_u32(a.u32() * b.u32());
+      else if (op == wabt::Opcode::I64Add)
+        a.set_u64(a.u64() + b.u64());
+      else if (op == wabt::Opcode::I64Sub)
+        a.set_u64(a.u64() - b.u64());
+      else if (op == wabt::Opcode::I64Mul)
+        a.set_u64(a.u64() * b.u64());
+      else
+        return false;
     } else {
       return false;
     }
@@ -275,44 +293,67 @@ std::string mangle(std::string_view name) {
 std::string importSymbol(const std::string& module, const std::string& field) {
   return "Z_" + mangle(module) + "Z_" + mangle(field);
 }
-std::string importStruct(const std::string& module) { return "Z_" + mangle(module) + "_instance_t"; }
+std::string importStruct(const std::string& module) {
+  return "Z_" + mangle(module) + "_instance_t";
+}
 std::string exportSymbol(const std::string& field) {
   return "Z_" + mangle(kSelfName) + "Z_" + mangle(field);
 }
 
 const char* cType(ValType t) {
   switch (t) {
-    case ValType::kI32: return "u32";
-    case ValType::kI64: return "u64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kFuncRef: return "wasm_rt_funcref_t";
-    case ValType::kExternRef: return "wasm_rt_externref_t";
-    case ValType::kV128: return "v128";
+    case ValType::kI32:
+      return "u32";
+    case ValType::kI64:
+      return "u64";
+    case ValType::kF32:
+      return "f32";
+    case ValType::kF64:
+      return "f64";
+    case ValType::kFuncRef:
+      return "wasm_rt_funcref_t";
+    case ValType::kExternRef:
+      return "wasm_rt_externref_t";
+    case ValType::kV128:
+      return "v128";
   }
   return "?";
 }
 const char* cellField(ValType t) {
   switch (t) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kFuncRef: return "funcref";
-    case ValType::kExternRef: return "externref";
-    case ValType::kV128: return "v128";
+    case ValType::kI32:
+      return "i32";
+    case ValType::kI64:
+      return "i64";
+    case ValType::kF32:
+      return "f32";
+    case ValType::kF64:
+      return "f64";
+    case ValType::kFuncRef:
+      return "funcref";
+    case ValType::kExternRef:
+      return "externref";
+    case ValType::kV128:
+      return "v128";
   }
   return "?";
 }
 char multiChar(ValType t) {
   switch (t) {
-    case ValType::kI32: return 'i';
-    case ValType::kI64: return 'j';
-    case ValType::kF32: return 'f';
-    case ValType::kF64: return 'd';
-    case ValType::kFuncRef: return 'r';
-    case ValType::kExternRef: return 'e';
-    case ValType::kV128: return 'v';
+    case ValType::kI32:
+      return 'i';
+    case ValType::kI64:
+      return 'j';
+    case ValType::kF32:
+      return 'f';
+    case ValType::kF64:
+      return 'd';
+    case ValType::kFuncRef:
+      return 'r';
+    case ValType::kExternRef:
+      return 'e';
+    case ValType::kV128:
+      return 'v';
   }
   return '?';
 }
@@ -374,17 +415,19 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
         break;
       }
       case ExternKind::kGlobal:
-        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n", cType(imp.type.global.type),
-                         sym, st, cType(imp.type.global.type), env, k);
+        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n",
+                         cType(imp.type.global.type), sym, st, cType(imp.type.global.type), env, k);
         break;
       case ExternKind::kMemory:
-        g += fmt::format("wasm_rt_memory_t* {}({}* p) {{ return (wasm_rt_memory_t*){}->slots[{}]; }}\n",
-                         sym, st, env, k);
+        g += fmt::format(
+            "wasm_rt_memory_t* {}({}* p) {{ return (wasm_rt_memory_t*){}->slots[{}]; }}\n", sym, st,
+            env, k);
         break;
       case ExternKind::kTable: {
         const char* tt = imp.type.table.elem == ValType::kExternRef ? "wasm_rt_externref_table_t"
                                                                     : "wasm_rt_funcref_table_t";
-        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n", tt, sym, st, tt, env, k);
+        g += fmt::format("{}* {}({}* p) {{ return ({}*){}->slots[{}]; }}\n", tt, sym, st, tt, env,
+                         k);
         break;
       }
       case ExternKind::kTag:
@@ -397,8 +440,9 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
   g += fmt::format("void cumulus_init_module(void) {{ {}_init_module(); }}\n", self);
   std::string envs;
   for (size_t i = 0; i < modules.size(); ++i) envs += ", env";
-  g += fmt::format("void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n",
-                   self, inst_t, envs);
+  g += fmt::format(
+      "void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n", self,
+      inst_t, envs);
   g += fmt::format("void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self, inst_t);
   g += "void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  switch (idx) {\n";
   for (size_t k = 0; k < info.exports.size(); ++k) {
@@ -406,7 +450,8 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
     if (ex.type.kind != ExternKind::kFunc) continue;
     const FuncType& ft = ex.type.func;
     std::string args;
-    for (size_t i = 0; i < ft.params.size(); ++i) args += fmt::format(", c[{}].{}", i, cellField(ft.params[i]));
+    for (size_t i = 0; i < ft.params.size(); ++i)
+      args += fmt::format(", c[{}].{}", i, cellField(ft.params[i]));
     std::string call = fmt::format("{}(({}*)inst{})", exportSymbol(ex.name), inst_t, args);
     g += fmt::format("    case {}: {{ ", k);
     if (ft.results.empty()) {
@@ -416,14 +461,16 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
     } else {
       g += fmt::format("{} r = {};", resultCType(ft), call);
       for (size_t i = 0; i < ft.results.size(); ++i)
-        g += fmt::format(" c[{}].{} = r.{}{};", i, cellField(ft.results[i]), multiChar(ft.results[i]), i);
+        g += fmt::format(" c[{}].{} = r.{}{};", i, cellField(ft.results[i]),
+                         multiChar(ft.results[i]), i);
     }
     g += " break; }\n";
   }
   g += "  }\n}\n";
   if (m.num_memory_imports == 0 && !m.memories.empty()) {
-    g += fmt::format("wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
-                     inst_t);
+    g += fmt::format(
+        "wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
+        inst_t);
   } else {
     g += "wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
   }
@@ -433,7 +480,8 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
     if (ex.type.kind == ExternKind::kFunc) {
       g += fmt::format("    case {}: return (void*)&{};\n", k, exportSymbol(ex.name));
     } else if (ex.type.kind != ExternKind::kTag) {
-      g += fmt::format("    case {}: return (void*){}(({}*)inst);\n", k, exportSymbol(ex.name), inst_t);
+      g += fmt::format("    case {}: return (void*){}(({}*)inst);\n", k, exportSymbol(ex.name),
+                       inst_t);
     }
   }
   g += "  }\n  return 0;\n}\n";
@@ -447,8 +495,14 @@ void replaceMacro(std::string& text, std::string_view head, std::string_view rep
   size_t end = pos;
   for (;;) {
     size_t nl = text.find('\n', end);
-    if (nl == std::string::npos) { end = text.size(); break; }
-    if (nl > 0 && text[nl - 1] == '\\') { end = nl + 1; continue; }
+    if (nl == std::string::npos) {
+      end = text.size();
+      break;
+    }
+    if (nl > 0 && text[nl - 1] == '\\') {
+      end = nl + 1;
+      continue;
+    }
     end = nl;
     break;
   }
@@ -462,7 +516,8 @@ void removeLine(std::string& text, std::string_view line) {
   text.erase(pos, (nl == std::string::npos ? text.size() : nl + 1) - pos);
 }
 
-constexpr std::string_view kTccPrelude = R"(/* tcc shims: builtins the generated code uses and tcc lacks */
+constexpr std::string_view kTccPrelude =
+    R"(/* tcc shims: builtins the generated code uses and tcc lacks */
 uint32_t cumulus_clz32(uint32_t); uint32_t cumulus_clz64(uint64_t);
 uint32_t cumulus_ctz32(uint32_t); uint32_t cumulus_ctz64(uint64_t);
 uint32_t cumulus_popcount32(uint32_t); uint32_t cumulus_popcount64(uint64_t);
@@ -477,7 +532,8 @@ static inline float cumulus_fneg32(float x) { union { float f; uint32_t u; } v; 
 static inline double cumulus_fneg64(double x) { union { double f; uint64_t u; } v; v.f = x; v.u ^= 0x8000000000000000ull; return v.f; }
 )";
 
-constexpr std::string_view kTrapMacros = R"(#define TRAP(x) (cumulus_trap_in(WASM_RT_TRAP_##x, __func__), 0)
+constexpr std::string_view kTrapMacros =
+    R"(#define TRAP(x) (cumulus_trap_in(WASM_RT_TRAP_##x, __func__), 0)
 static inline void cumulus_check_indirect(const wasm_rt_funcref_table_t* t, u32 x, u32 type) {
   if (UNLIKELY(x >= t->size)) cumulus_trap_in(WASM_RT_TRAP_CALL_INDIRECT, 0);
   if (UNLIKELY(!t->data[x].func)) cumulus_trap_in(CUMULUS_TRAP_NULL_REF, 0);
@@ -492,7 +548,8 @@ ParsedModule::ParsedModule() : ir_(std::make_unique<wabt::Module>()) {}
 ParsedModule::~ParsedModule() = default;
 ParsedModule::ParsedModule(ParsedModule&&) noexcept = default;
 
-Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const WasmFeatures& features) {
+Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
+                                           const WasmFeatures& features) {
   ParsedModule pm;
   wabt::Errors errors;
   wabt::ReadBinaryOptions options(engineFeatures(features), nullptr, /*read_debug_names=*/true,
@@ -513,13 +570,16 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const
   // what is there); the spec requires exactly one value.
   for (const wabt::DataSegment* d : m.data_segments)
     if (d->kind == wabt::SegmentKind::Active && d->offset.empty())
-      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty data segment offset");
+      return makeError(ErrorCode::kInvalidArgument,
+                       "invalid module: type mismatch: empty data segment offset");
   for (const wabt::ElemSegment* e : m.elem_segments)
     if (e->kind == wabt::SegmentKind::Active && e->offset.empty())
-      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty element segment offset");
+      return makeError(ErrorCode::kInvalidArgument,
+                       "invalid module: type mismatch: empty element segment offset");
   for (size_t i = m.num_global_imports; i < m.globals.size(); ++i)
     if (m.globals[i]->init_expr.empty())
-      return makeError(ErrorCode::kInvalidArgument, "invalid module: type mismatch: empty global initializer");
+      return makeError(ErrorCode::kInvalidArgument,
+                       "invalid module: type mismatch: empty global initializer");
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};
@@ -581,7 +641,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const
   }
   info.func_count = m.funcs.size();
   info.func_names.reserve(m.funcs.size());
-  for (const wabt::Func* f : m.funcs) info.func_names.push_back(f->name.empty() ? f->name : f->name.substr(1));
+  for (const wabt::Func* f : m.funcs)
+    info.func_names.push_back(f->name.empty() ? f->name : f->name.substr(1));
   info.uses_simd = moduleUsesSimd(m);
   if (info.uses_simd) {
     info.interpreter_reason = "the module uses SIMD, which wasm2c 1.0.32 cannot translate";
@@ -593,7 +654,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes, const
     for (const auto& imp : info.imports) {
       auto [it, inserted] = seen.emplace(imp.module + '\0' + imp.name, &imp);
       if (!inserted && it->second->type.toString() != imp.type.toString()) {
-        info.interpreter_reason = fmt::format("import {}.{} appears with two types", imp.module, imp.name);
+        info.interpreter_reason =
+            fmt::format("import {}.{} appears with two types", imp.module, imp.name);
       }
       if (imp.type.kind == ExternKind::kTag) info.interpreter_reason = "the module imports a tag";
     }
@@ -641,7 +703,9 @@ void prepareForTranslation(ParsedModule& pm) {
   constexpr size_t kHostDataThreshold = 64 * 1024;
   size_t total = 0;
   for (const wabt::DataSegment* d : m.data_segments) total += d->data.size();
-  if (total < kHostDataThreshold || !m.starts.empty() || m.num_memory_imports > 0 || m.memories.empty()) return;
+  if (total < kHostDataThreshold || !m.starts.empty() || m.num_memory_imports > 0 ||
+      m.memories.empty())
+    return;
   for (const wabt::Func* f : m.funcs)
     if (exprsUseDataIndex(f->exprs)) return;
   std::vector<ModuleInfo::DataInit> out;
@@ -665,9 +729,12 @@ std::string tccSource(const std::string& c_source) {
   for (size_t pos; (pos = c_source.find("= -(w2c_", i)) != std::string::npos;) {
     char kind = c_source[pos + 8];
     out.append(c_source, i, pos - i);
-    if (kind == 'f') out += "= cumulus_fneg32(w2c_";
-    else if (kind == 'd') out += "= cumulus_fneg64(w2c_";
-    else out += "= -(w2c_";
+    if (kind == 'f')
+      out += "= cumulus_fneg32(w2c_";
+    else if (kind == 'd')
+      out += "= cumulus_fneg64(w2c_";
+    else
+      out += "= -(w2c_";
     i = pos + 8;
   }
   out.append(c_source, i, std::string::npos);
@@ -679,7 +746,8 @@ std::string tccSource(const std::string& c_source) {
 
 Expected<std::string> translateToC(ParsedModule& pm) {
   if (!pm.info().interpreter_reason.empty())
-    return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}", pm.info().interpreter_reason);
+    return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}",
+                     pm.info().interpreter_reason);
   wabt::Module& m = pm.ir();
   // Debug names are dropped before translation: wasm2c copies the set of all global C names once
   // per function, and long mangled names (C++/Rust symbols) made that copy dominate translation

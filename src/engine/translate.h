@@ -60,7 +60,8 @@ class ParsedModule {
   wabt::Module& ir() { return *ir_; }
 
   // Parses and validates; the error names the first problem found ("malformed"/"invalid").
-  static Expected<ParsedModule> parse(std::span<const uint8_t> bytes, const WasmFeatures& features = {});
+  static Expected<ParsedModule> parse(std::span<const uint8_t> bytes,
+                                      const WasmFeatures& features = {});
 
  private:
   ParsedModule();

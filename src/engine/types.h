@@ -68,15 +68,60 @@ struct Value {
   ValType type = ValType::kI32;
   Cell cell{};
 
-  static Value i32(uint32_t v) { Value x; x.type = ValType::kI32; x.cell.i32 = v; return x; }
-  static Value i64(uint64_t v) { Value x; x.type = ValType::kI64; x.cell.i64 = v; return x; }
-  static Value f32(float v) { Value x; x.type = ValType::kF32; x.cell.f32 = v; return x; }
-  static Value f64(double v) { Value x; x.type = ValType::kF64; x.cell.f64 = v; return x; }
-  static Value f32Bits(uint32_t b) { Value x; x.type = ValType::kF32; std::memcpy(&x.cell.f32, &b, 4); return x; }
-  static Value f64Bits(uint64_t b) { Value x; x.type = ValType::kF64; std::memcpy(&x.cell.f64, &b, 8); return x; }
-  static Value externref(void* p) { Value x; x.type = ValType::kExternRef; x.cell.externref = p; return x; }
-  static Value nullFuncref() { Value x; x.type = ValType::kFuncRef; x.cell.funcref = wasm_rt_funcref_null_value; return x; }
-  static Value v128(const uint8_t bytes[16]) { Value x; x.type = ValType::kV128; std::memcpy(x.cell.v128, bytes, 16); return x; }
+  static Value i32(uint32_t v) {
+    Value x;
+    x.type = ValType::kI32;
+    x.cell.i32 = v;
+    return x;
+  }
+  static Value i64(uint64_t v) {
+    Value x;
+    x.type = ValType::kI64;
+    x.cell.i64 = v;
+    return x;
+  }
+  static Value f32(float v) {
+    Value x;
+    x.type = ValType::kF32;
+    x.cell.f32 = v;
+    return x;
+  }
+  static Value f64(double v) {
+    Value x;
+    x.type = ValType::kF64;
+    x.cell.f64 = v;
+    return x;
+  }
+  static Value f32Bits(uint32_t b) {
+    Value x;
+    x.type = ValType::kF32;
+    std::memcpy(&x.cell.f32, &b, 4);
+    return x;
+  }
+  static Value f64Bits(uint64_t b) {
+    Value x;
+    x.type = ValType::kF64;
+    std::memcpy(&x.cell.f64, &b, 8);
+    return x;
+  }
+  static Value externref(void* p) {
+    Value x;
+    x.type = ValType::kExternRef;
+    x.cell.externref = p;
+    return x;
+  }
+  static Value nullFuncref() {
+    Value x;
+    x.type = ValType::kFuncRef;
+    x.cell.funcref = wasm_rt_funcref_null_value;
+    return x;
+  }
+  static Value v128(const uint8_t bytes[16]) {
+    Value x;
+    x.type = ValType::kV128;
+    std::memcpy(x.cell.v128, bytes, 16);
+    return x;
+  }
   std::string toString() const;
 };
 

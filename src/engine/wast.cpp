@@ -6,12 +6,12 @@
 #include <map>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <wabt/ir.h>
 #include <wabt/resolve-names.h>
 #include <wabt/validator.h>
 #include <wabt/wast-lexer.h>
 #include <wabt/wast-parser.h>
+#include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -56,8 +56,12 @@ Expected<Value> parseValue(const json& v) {
   Value out;
   out.type = *t;
   switch (*t) {
-    case ValType::kI32: out.cell.i32 = static_cast<uint32_t>(std::stoull(v["value"].get<std::string>())); break;
-    case ValType::kI64: out.cell.i64 = std::stoull(v["value"].get<std::string>()); break;
+    case ValType::kI32:
+      out.cell.i32 = static_cast<uint32_t>(std::stoull(v["value"].get<std::string>()));
+      break;
+    case ValType::kI64:
+      out.cell.i64 = std::stoull(v["value"].get<std::string>());
+      break;
     case ValType::kF32: {
       uint32_t b = static_cast<uint32_t>(std::stoull(v["value"].get<std::string>()));
       std::memcpy(&out.cell.f32, &b, 4);
@@ -68,8 +72,12 @@ Expected<Value> parseValue(const json& v) {
       std::memcpy(&out.cell.f64, &b, 8);
       break;
     }
-    case ValType::kV128: parseV128(v, out.cell.v128); break;
-    case ValType::kFuncRef: out.cell.funcref = wasm_rt_funcref_null_value; break;
+    case ValType::kV128:
+      parseV128(v, out.cell.v128);
+      break;
+    case ValType::kFuncRef:
+      out.cell.funcref = wasm_rt_funcref_null_value;
+      break;
     case ValType::kExternRef: {
       std::string s = v["value"].get<std::string>();
       out.cell.externref = s == "null" ? nullptr : externFromScript(std::stoull(s));
@@ -110,8 +118,10 @@ bool matchValue(const json& want, const Value& got) {
   auto t = parseType(want.value("type", ""));
   if (!t || *t != got.type) return false;
   switch (*t) {
-    case ValType::kI32: return got.cell.i32 == static_cast<uint32_t>(std::stoull(want["value"].get<std::string>()));
-    case ValType::kI64: return got.cell.i64 == std::stoull(want["value"].get<std::string>());
+    case ValType::kI32:
+      return got.cell.i32 == static_cast<uint32_t>(std::stoull(want["value"].get<std::string>()));
+    case ValType::kI64:
+      return got.cell.i64 == std::stoull(want["value"].get<std::string>());
     case ValType::kF32: {
       uint8_t b[4];
       std::memcpy(b, &got.cell.f32, 4);
@@ -124,7 +134,10 @@ bool matchValue(const json& want, const Value& got) {
     }
     case ValType::kV128: {
       std::string lane = want.value("lane_type", "i32");
-      size_t width = lane == "i8" ? 1 : lane == "i16" ? 2 : (lane == "i32" || lane == "f32") ? 4 : 8;
+      size_t width = lane == "i8"                       ? 1
+                     : lane == "i16"                    ? 2
+                     : (lane == "i32" || lane == "f32") ? 4
+                                                        : 8;
       const json& vals = want["value"];
       for (size_t i = 0; i < vals.size(); ++i)
         if (!matchLane(lane, vals[i].get<std::string>(), got.cell.v128 + i * width)) return false;
@@ -213,8 +226,9 @@ class Runner {
               (policy == TierPolicy::kOptimized && tier == Tier::kOptimized) ||
               (policy == TierPolicy::kInterpreter && tier == Tier::kInterpreter);
     if (!ok)
-      return makeError(ErrorCode::kInternal, "module ran on the {} tier instead of the requested one: {}",
-                       tierName(tier), module.tierNote());
+      return makeError(ErrorCode::kInternal,
+                       "module ran on the {} tier instead of the requested one: {}", tierName(tier),
+                       module.tierNote());
     return {};
   }
 
@@ -233,12 +247,14 @@ class Runner {
     std::string field = action["field"].get<std::string>();
     if (action["type"] == "get") {
       auto ex = inst->getExport(field);
-      if (!ex || ex->kind != ExternKind::kGlobal) return makeError(ErrorCode::kNotFound, "no global {}", field);
+      if (!ex || ex->kind != ExternKind::kGlobal)
+        return makeError(ErrorCode::kNotFound, "no global {}", field);
       Value v;
       v.type = ex->type.global.type;
       size_t size = v.type == ValType::kI32 || v.type == ValType::kF32 ? 4
-                    : v.type == ValType::kFuncRef ? sizeof(wasm_rt_funcref_t)
-                    : v.type == ValType::kV128 ? 16 : 8;
+                    : v.type == ValType::kFuncRef                      ? sizeof(wasm_rt_funcref_t)
+                    : v.type == ValType::kV128                         ? 16
+                                                                       : 8;
       std::memcpy(&v.cell, ex->object, size);
       return std::vector<Value>{v};
     }
@@ -260,7 +276,8 @@ class Runner {
         auto inst = cmd.contains("name") ? named_[cmd["name"].get<std::string>()] : current_;
         if (inst) {
           auto& exports = registry_[cmd["as"].get<std::string>()];
-          for (const auto& ex : inst->module().info().exports) exports[ex.name] = *inst->getExport(ex.name);
+          for (const auto& ex : inst->module().info().exports)
+            exports[ex.name] = *inst->getExport(ex.name);
         }
         continue;
       }
@@ -302,14 +319,16 @@ class Runner {
       if (expected.size() != r->size()) return "wrong number of results";
       for (size_t i = 0; i < r->size(); ++i) {
         if (!matchValue(expected[i], (*r)[i]))
-          return fmt::format("result {}: got {}, expected {}", i, (*r)[i].toString(), expected[i].dump());
+          return fmt::format("result {}: got {}, expected {}", i, (*r)[i].toString(),
+                             expected[i].dump());
       }
       return {};
     }
     if (type == "assert_trap" || type == "assert_exhaustion") {
       auto r = act(cmd["action"]);
       if (r.ok()) return "expected a trap (" + cmd.value("text", "") + "), got a result";
-      if (r.error().code() != ErrorCode::kTrap) return "expected a trap, got: " + r.error().message();
+      if (r.error().code() != ErrorCode::kTrap)
+        return "expected a trap, got: " + r.error().message();
       if (type == "assert_exhaustion" && r.error().detail() != WASM_RT_TRAP_EXHAUSTION)
         return "expected exhaustion, got: " + r.error().message();
       return {};
@@ -372,7 +391,8 @@ Expected<WastResult> runWastJson(Engine& engine, const std::filesystem::path& js
   try {
     script = json::parse(text);
   } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidArgument, "{}: not a wast2json script: {}", json_path.string(), e.what());
+    return makeError(ErrorCode::kInvalidArgument, "{}: not a wast2json script: {}",
+                     json_path.string(), e.what());
   }
   Runner runner(engine, json_path.parent_path(), json_path.filename().string());
   return runner.run(script, options);
@@ -386,7 +406,8 @@ Expected<WastResult> runWastFile(Engine& engine, const std::filesystem::path& wa
   CUMULUS_TRY(auto r, runSubprocess({"wast2json", wast_path.string(), "-o", json_path.string()},
                                     std::chrono::minutes(2)));
   if (r.exit_code != 0)
-    return makeError(ErrorCode::kInvalidArgument, "wast2json {} failed: {}", wast_path.string(), r.output);
+    return makeError(ErrorCode::kInvalidArgument, "wast2json {} failed: {}", wast_path.string(),
+                     r.output);
   return runWastJson(engine, json_path, options);
 }
 

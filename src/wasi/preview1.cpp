@@ -36,7 +36,8 @@ struct Mem {
   }
 };
 
-uint32_t putStrings(const Mem& mem, const std::vector<std::string>& strs, uint32_t ptrs, uint32_t buf) {
+uint32_t putStrings(const Mem& mem, const std::vector<std::string>& strs, uint32_t ptrs,
+                    uint32_t buf) {
   for (size_t i = 0; i < strs.size(); ++i) {
     if (!mem.put32(ptrs + 4 * i, buf) || !mem.ok(buf, strs[i].size() + 1)) return kFault;
     std::memcpy(mem.at(buf), strs[i].c_str(), strs[i].size() + 1);
@@ -45,10 +46,12 @@ uint32_t putStrings(const Mem& mem, const std::vector<std::string>& strs, uint32
   return kSuccess;
 }
 
-uint32_t sizes(const Mem& mem, const std::vector<std::string>& strs, uint32_t count_ptr, uint32_t size_ptr) {
+uint32_t sizes(const Mem& mem, const std::vector<std::string>& strs, uint32_t count_ptr,
+               uint32_t size_ptr) {
   uint32_t total = 0;
   for (const auto& s : strs) total += static_cast<uint32_t>(s.size() + 1);
-  if (!mem.put32(count_ptr, static_cast<uint32_t>(strs.size())) || !mem.put32(size_ptr, total)) return kFault;
+  if (!mem.put32(count_ptr, static_cast<uint32_t>(strs.size())) || !mem.put32(size_ptr, total))
+    return kFault;
   return kSuccess;
 }
 
@@ -143,16 +146,22 @@ Expected<std::vector<engine::Extern>> Preview1::resolve(const engine::Module& mo
   std::vector<engine::Extern> out;
   for (const auto& imp : module.info().imports) {
     if (imp.module != "wasi_snapshot_preview1" || imp.type.kind != engine::ExternKind::kFunc)
-      return makeError(ErrorCode::kLinkError, "unsupported import {}.{} ({}): only wasi_snapshot_preview1 functions are provided",
-                       imp.module, imp.name, imp.type.toString());
+      return makeError(
+          ErrorCode::kLinkError,
+          "unsupported import {}.{} ({}): only wasi_snapshot_preview1 functions are provided",
+          imp.module, imp.name, imp.type.toString());
     auto fn = std::make_shared<engine::HostFunc>();
     fn->type = imp.type.func;
     fn->name = imp.name;
     std::string name = imp.name;
-    bool returns_errno = fn->type.results.size() == 1 && fn->type.results[0] == engine::ValType::kI32;
+    bool returns_errno =
+        fn->type.results.size() == 1 && fn->type.results[0] == engine::ValType::kI32;
     if (!returns_errno && name != "proc_exit")
-      return makeError(ErrorCode::kLinkError, "wasi_snapshot_preview1.{} has an unexpected type {}", name, fn->type.toString());
-    fn->callback = [this, name](engine::Caller& caller, engine::Cell* cells) { return call(name, caller, cells); };
+      return makeError(ErrorCode::kLinkError, "wasi_snapshot_preview1.{} has an unexpected type {}",
+                       name, fn->type.toString());
+    fn->callback = [this, name](engine::Caller& caller, engine::Cell* cells) {
+      return call(name, caller, cells);
+    };
     out.push_back(engine::makeHostFunc(fn));
   }
   return out;

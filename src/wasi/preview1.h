@@ -1,6 +1,7 @@
 // A minimal wasi_snapshot_preview1 host for core wasm32-wasi command modules: stdio, args,
 // environment, clocks, random and proc_exit. No filesystem or sockets (those are WASI 0.2's job in
-// the component layer); unsupported functions return ENOSYS to the guest instead of failing to link.
+// the component layer); unsupported functions return ENOSYS to the guest instead of failing to
+// link.
 #pragma once
 
 #include <optional>

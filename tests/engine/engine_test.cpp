@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 class EngineTest : public ::testing::TestWithParam<TierPolicy> {
  protected:
   void SetUp() override {
-    cache_ = std::filesystem::temp_directory_path() / fmt::format("cumulus-test-cache-{}", getpid());
+    cache_ =
+        std::filesystem::temp_directory_path() / fmt::format("cumulus-test-cache-{}", getpid());
     EngineConfig config;
     config.policy = GetParam();
     config.native.cache_dir = cache_;
@@ -93,7 +94,8 @@ TEST_P(EngineTest, TrapMessageNamesTheFunction) {
   auto inst = instantiate(kTraps);
   auto r = inst->call("unreachable", {});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message().find("unreachable executed"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("unreachable executed"), std::string::npos)
+      << r.error().message();
   EXPECT_NE(r.error().message().find("boom"), std::string::npos) << r.error().message();
 }
 
@@ -125,7 +127,8 @@ TEST_P(EngineTest, HostFunctionsSeeMemoryAndCanTrap) {
   EXPECT_NE(thrown.error().message().find("empty"), std::string::npos) << thrown.error().message();
   auto failed = inst->call("run", {Value::i32(16), Value::i32(1)});
   ASSERT_FALSE(failed.ok());
-  EXPECT_NE(failed.error().message().find("sum is one"), std::string::npos) << failed.error().message();
+  EXPECT_NE(failed.error().message().find("sum is one"), std::string::npos)
+      << failed.error().message();
   EXPECT_TRUE(inst->call("run", {Value::i32(17), Value::i32(2)}).ok());
 }
 
@@ -133,7 +136,8 @@ TEST_P(EngineTest, MemoryLimitStopsGrowth) {
   InstanceOptions options;
   options.memory_limit_bytes = 4 * 65536;
   auto inst = instantiate(R"((module (memory 2)
-    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)))", {}, options);
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)))",
+                          {}, options);
   if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "limits apply to the native tiers";
   ASSERT_TRUE(inst);
   auto r = inst->call("grow", {Value::i32(3)});
@@ -188,7 +192,8 @@ TEST_P(EngineTest, DeadlineStopsARunawayLoopWhileOthersRun) {
 }
 
 TEST_P(EngineTest, TrapsOnManyThreadsDoNotInterfere) {
-  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "interpreter calls are serialized per module";
+  if (GetParam() == TierPolicy::kInterpreter)
+    GTEST_SKIP() << "interpreter calls are serialized per module";
   const int kThreads = 4, kCalls = 5000;
   auto m = engine_->compile(wat(R"((module
     (func (export "f") (param i32) (result i32)
@@ -236,11 +241,14 @@ TEST_P(EngineTest, MalformedAndInvalidModulesAreRejectedClearly) {
 
 TEST_P(EngineTest, ManySegmentsAreMergedWithoutChangingMemory) {
   std::string text = "(module (memory (export \"memory\") 1)";
-  for (int i = 0; i < 200; ++i) text += fmt::format(" (data (i32.const {}) \"\\{:02x}\\{:02x}\")", 100 + i * 5, i, i + 1);
-  text += " (func (export \"sum\") (result i32) (local i32 i32)"
-          " (loop $l (local.set 1 (i32.add (local.get 1) (i32.load8_u offset=100 (local.get 0))))"
-          " (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.lt_u (local.get 0) (i32.const 1000))))"
-          " local.get 1))";
+  for (int i = 0; i < 200; ++i)
+    text += fmt::format(" (data (i32.const {}) \"\\{:02x}\\{:02x}\")", 100 + i * 5, i, i + 1);
+  text +=
+      " (func (export \"sum\") (result i32) (local i32 i32)"
+      " (loop $l (local.set 1 (i32.add (local.get 1) (i32.load8_u offset=100 (local.get 0))))"
+      " (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.lt_u (local.get 0) "
+      "(i32.const 1000))))"
+      " local.get 1))";
   auto inst = instantiate(text);
   ASSERT_TRUE(inst);
   uint32_t want = 0;
@@ -263,27 +271,37 @@ TEST_P(EngineTest, LargeDataIsLoadedByTheHostIdentically) {
     }
     text += fmt::format(" (data (i32.const {}) \"{}\")", 1000 + i * 1040, bytes);
   }
-  text += " (func (export \"sum\") (result i32) (local i32 i32)"
-          " (loop $l (local.set 1 (i32.add (local.get 1) (i32.load8_u (local.get 0))))"
-          " (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.lt_u (local.get 0) (i32.const 200000))))"
-          " local.get 1))";
+  text +=
+      " (func (export \"sum\") (result i32) (local i32 i32)"
+      " (loop $l (local.set 1 (i32.add (local.get 1) (i32.load8_u (local.get 0))))"
+      " (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.lt_u (local.get 0) "
+      "(i32.const 200000))))"
+      " local.get 1))";
   auto inst = instantiate(text);
   ASSERT_TRUE(inst);
-  if (GetParam() != TierPolicy::kInterpreter) EXPECT_FALSE(inst->module().info().host_data.empty());
+  if (GetParam() != TierPolicy::kInterpreter) {
+    EXPECT_FALSE(inst->module().info().host_data.empty());
+  }
   auto r = inst->call("sum", {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].cell.i32, want);
   // Out-of-bounds data still fails instantiation with a trap.
-  auto oob = engine_->compile(wat("(module (memory 1) (data (i32.const 65000) \"" + std::string(70000, 'x') + "\"))"));
+  auto oob = engine_->compile(
+      wat("(module (memory 1) (data (i32.const 65000) \"" + std::string(70000, 'x') + "\"))"));
   ASSERT_TRUE(oob.ok());
   auto bad = Instance::create(*engine_, *oob, {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kTrap);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, EngineTest,
-                         ::testing::Values(TierPolicy::kBaseline, TierPolicy::kOptimized, TierPolicy::kInterpreter),
-                         [](const auto& info) { return std::string(tierName(info.param == TierPolicy::kBaseline ? Tier::kBaseline : info.param == TierPolicy::kOptimized ? Tier::kOptimized : Tier::kInterpreter)); });
+INSTANTIATE_TEST_SUITE_P(
+    Tiers, EngineTest,
+    ::testing::Values(TierPolicy::kBaseline, TierPolicy::kOptimized, TierPolicy::kInterpreter),
+    [](const auto& info) {
+      return std::string(tierName(info.param == TierPolicy::kBaseline    ? Tier::kBaseline
+                                  : info.param == TierPolicy::kOptimized ? Tier::kOptimized
+                                                                         : Tier::kInterpreter));
+    });
 
 // ---- tiers and the code cache ----
 
@@ -303,7 +321,8 @@ class CacheTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-const char* kAdd = "(module (func (export \"add\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))";
+const char* kAdd =
+    "(module (func (export \"add\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))";
 
 TEST_F(CacheTest, OptimizedCodeIsCachedAndCorruptEntriesAreRebuilt) {
   auto bytes = wat(kAdd);
@@ -384,7 +403,8 @@ TEST_F(CacheTest, SimdModulesFallBackToTheInterpreterWithAReason) {
 
 TEST_F(CacheTest, ExtendedConstIsLoweredOrRoutedToTheInterpreter) {
   Engine engine(config(TierPolicy::kBaseline));
-  auto folded = engine.compile(wat(R"((module (global (export "g") i32 (i32.add (i32.const 40) (i32.const 2)))))"));
+  auto folded = engine.compile(
+      wat(R"((module (global (export "g") i32 (i32.add (i32.const 40) (i32.const 2)))))"));
   ASSERT_TRUE(folded.ok()) << folded.error().message();
   EXPECT_EQ((*folded)->tier(), Tier::kBaseline);
   auto inst = Instance::create(engine, *folded, {});
@@ -406,7 +426,8 @@ TEST_F(CacheTest, ExtendedConstIsLoweredOrRoutedToTheInterpreter) {
 
 TEST_F(CacheTest, MemoryReservationsArePooledAcrossManyInstances) {
   Engine engine(config(TierPolicy::kBaseline));
-  auto m = engine.compile(wat("(module (memory 1) (func (export \"f\") (result i32) i32.const 0 i32.load))"));
+  auto m = engine.compile(
+      wat("(module (memory 1) (func (export \"f\") (result i32) i32.const 0 i32.load))"));
   ASSERT_TRUE(m.ok());
   for (int i = 0; i < 20000; ++i) {
     auto inst = Instance::create(engine, *m, {});
@@ -421,8 +442,8 @@ TEST_F(CacheTest, MemoryReservationsArePooledAcrossManyInstances) {
 }  // namespace cumulus::engine
 
 // ---- fuzz regressions: every input in fuzz/regressions/ must be handled without crashing ----
-#include "fuzz/fuzz_one.h"
 #include "base/file.h"
+#include "fuzz/fuzz_one.h"
 
 namespace cumulus::engine {
 namespace {

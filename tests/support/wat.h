@@ -26,11 +26,13 @@ inline std::vector<uint8_t> wat(const std::string& text) {
   std::unique_ptr<wabt::Module> module;
   if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &popts)) ||
       wabt::Failed(wabt::ResolveNamesModule(module.get(), &errors))) {
-    throw std::runtime_error("bad wat: " + (errors.empty() ? std::string("?") : errors.front().message));
+    throw std::runtime_error("bad wat: " +
+                             (errors.empty() ? std::string("?") : errors.front().message));
   }
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions wopts(features, true, false, true);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), wopts))) throw std::runtime_error("cannot write wasm");
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), wopts)))
+    throw std::runtime_error("cannot write wasm");
   return stream.output_buffer().data;
 }
 

@@ -216,13 +216,13 @@ ThreadState& thread() {
 
 void initialize() {
   std::call_once(g_init_once, [] {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_sigaction = onFault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &g_prev_segv);
     sigaction(SIGBUS, &sa, &g_prev_bus);
-    struct sigaction si{};
+    struct sigaction si {};
     si.sa_sigaction = onInterrupt;
     si.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     sigemptyset(&si.sa_mask);
@@ -243,27 +243,43 @@ void requestInterrupt(ThreadState& state, pthread_t thread) {
 void raiseTrap(int code) {
   ThreadState& ts = thread();
   ts.trap_code = code;
+  ts.trap_function = nullptr;
   ts.mode = int(Mode::kWasm);
   siglongjmp(*ts.trap_target, code);
 }
 
 const char* trapMessage(int code) {
   switch (code) {
-    case WASM_RT_TRAP_NONE: return "no trap";
-    case WASM_RT_TRAP_OOB: return "out of bounds memory access";
-    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
-    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
-    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
-    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
-    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call failed";
-    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
-    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
-    case CUMULUS_TRAP_INTERRUPTED: return "interrupted: deadline exceeded";
-    case CUMULUS_TRAP_HOST: return "host function failed";
-    case CUMULUS_TRAP_RESOURCE: return "resource limit exceeded";
-    case CUMULUS_TRAP_NULL_REF: return "uninitialized element";
-    case CUMULUS_TRAP_INDIRECT_TYPE: return "indirect call type mismatch";
-    default: return "trap";
+    case WASM_RT_TRAP_NONE:
+      return "no trap";
+    case WASM_RT_TRAP_OOB:
+      return "out of bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW:
+      return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO:
+      return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION:
+      return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE:
+      return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT:
+      return "indirect call failed";
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION:
+      return "uncaught exception";
+    case WASM_RT_TRAP_EXHAUSTION:
+      return "call stack exhausted";
+    case CUMULUS_TRAP_INTERRUPTED:
+      return "interrupted: deadline exceeded";
+    case CUMULUS_TRAP_HOST:
+      return "host function failed";
+    case CUMULUS_TRAP_RESOURCE:
+      return "resource limit exceeded";
+    case CUMULUS_TRAP_NULL_REF:
+      return "uninitialized element";
+    case CUMULUS_TRAP_INDIRECT_TYPE:
+      return "indirect call type mismatch";
+    default:
+      return "trap";
   }
 }
 
@@ -284,6 +300,7 @@ sigjmp_buf* cumulus_rt_enter(sigjmp_buf* target, int* saved_mode) {
   *saved_mode = ts.mode;
   ts.trap_target = target;
   ts.trap_code = 0;
+  ts.trap_function = nullptr;  // may point into code that has been freed since
   ts.mode = int(Mode::kWasm);
   return previous;
 }
@@ -320,7 +337,8 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   std::vector<uint8_t> types;
   va_list ap;
   va_start(ap, results);
-  for (uint32_t i = 0; i < params + results; ++i) types.push_back(static_cast<uint8_t>(va_arg(ap, int)));
+  for (uint32_t i = 0; i < params + results; ++i)
+    types.push_back(static_cast<uint8_t>(va_arg(ap, int)));
   va_end(ap);
   return funcTypeId(params, results, types.data());
 }

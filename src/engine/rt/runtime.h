@@ -11,9 +11,9 @@
 // fault and interrupt handlers act only in Wasm mode; an interrupt arriving in another mode is
 // remembered and raised at the next Wasm boundary (host call return, runtime function return).
 //
-// Signals. SIGSEGV/SIGBUS: if the faulting address lies in a linear-memory reservation owned by this
-// runtime, or in the current thread's stack guard, and the thread is in Wasm mode, it becomes an
-// OOB or exhaustion trap; otherwise the previous handler (or the default action) runs.
+// Signals. SIGSEGV/SIGBUS: if the faulting address lies in a linear-memory reservation owned by
+// this runtime, or in the current thread's stack guard, and the thread is in Wasm mode, it becomes
+// an OOB or exhaustion trap; otherwise the previous handler (or the default action) runs.
 // kInterruptSignal: sent by the deadline watchdog to a thread whose call passed its deadline.
 #pragma once
 
@@ -29,13 +29,13 @@ namespace cumulus::engine::rt {
 enum class Mode : int { kHost = 0, kWasm = 1, kRuntime = 2 };
 
 struct ThreadState {
-  sigjmp_buf* trap_target = nullptr;      // innermost guardedCall
-  volatile sig_atomic_t mode = 0;         // Mode
+  sigjmp_buf* trap_target = nullptr;  // innermost guardedCall
+  volatile sig_atomic_t mode = 0;     // Mode
   int trap_code = 0;
-  const char* trap_function = nullptr;    // generated C function name, when known
-  std::string host_message;               // for CUMULUS_TRAP_HOST / RESOURCE
+  const char* trap_function = nullptr;  // generated C function name, when known
+  std::string host_message;             // for CUMULUS_TRAP_HOST / RESOURCE
   std::atomic<bool> interrupt_requested{false};
-  uintptr_t stack_lo = 0, stack_hi = 0;   // native stack bounds of this thread
+  uintptr_t stack_lo = 0, stack_hi = 0;  // native stack bounds of this thread
   void* alt_stack = nullptr;
   uint64_t memory_limit_bytes = UINT64_MAX;  // per-memory limit of the running store
   // wasm exception-handling state
