@@ -24,7 +24,8 @@ void addRunCoreCommand(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("run-core", "run a wasm32-wasi (preview 1) core module");
   cmd->add_option("file", args->file)->required();
   cmd->add_option("args", args->argv, "arguments for the program");
-  cmd->add_option("--env", args->env, "environment variable for the program (K=V, repeatable)");
+  cmd->add_option("--env", args->env, "environment variable for the program (K=V, repeatable)")
+      ->allow_extra_args(false);
   addTierOption(cmd, args->policy);
   cmd->add_flag("--time", args->time, "print elapsed_ms=<ms> of _start on stderr");
   cmd->callback([args, &status] {
