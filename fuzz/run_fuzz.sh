@@ -9,7 +9,7 @@ cd "$ROOT"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCUMULUS_FUZZ=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-ninja -C build-fuzz fuzz_module >/dev/null
+ninja -C build-fuzz fuzz_module fuzz_component >/dev/null
 CORPUS="$ROOT/build-fuzz/corpus"
 mkdir -p "$CORPUS" "$ROOT/build-fuzz/artifacts"
 if [[ -z "$(ls -A "$CORPUS")" ]]; then
@@ -25,6 +25,17 @@ build-fuzz/fuzz/fuzz_module "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -timeout
 tail -8 "$ROOT/build-fuzz/fuzz.log"
 # On a crash, show the sanitizer's report (the log's tail is only statistics).
 grep -A40 -m1 -E "^==[0-9]+==ERROR|deadly signal" "$ROOT/build-fuzz/fuzz.log" | head -60 || true
+# The component decoder: seeded with the compiled component-model tests, half the time.
+CCORPUS="$ROOT/build-fuzz/corpus-component"
+mkdir -p "$CCORPUS"
+if [[ -z "$(ls -A "$CCORPUS")" ]]; then
+  mapfile -t cseeds < <(find "$ROOT/../shared/fixtures/component-model/compiled/component" -name '*.wasm' -size -16k 2>/dev/null | sort)
+  ((${#cseeds[@]})) && cp -t "$CCORPUS" "${cseeds[@]:0:300}"
+fi
+build-fuzz/fuzz/fuzz_component "$CCORPUS" -max_total_time="$((SECONDS_TO_RUN / 2 + 1))" -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="$ROOT/build-fuzz/artifacts/" -print_final_stats=1 >"$ROOT/build-fuzz/fuzz-component.log" 2>&1 || status=$?
+tail -3 "$ROOT/build-fuzz/fuzz-component.log"
+grep -A40 -m1 -E "^==[0-9]+==ERROR|deadly signal" "$ROOT/build-fuzz/fuzz-component.log" | head -60 || true
 if compgen -G "$ROOT/build-fuzz/artifacts/crash-*" >/dev/null; then
   cp "$ROOT"/build-fuzz/artifacts/crash-* "$ROOT/fuzz/regressions/"
   echo "fuzz: crash found; copied to fuzz/regressions/ (add it to git as a regression test)" >&2

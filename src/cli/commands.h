@@ -9,5 +9,6 @@ namespace cumulus::cli {
 void addWastCommand(CLI::App& app, int& status);
 void addCompileCommand(CLI::App& app, int& status);
 void addRunCoreCommand(CLI::App& app, int& status);
+void addInspectCommand(CLI::App& app, int& status);
 
 }  // namespace cumulus::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   cumulus::cli::addWastCommand(app, status);
   cumulus::cli::addCompileCommand(app, status);
   cumulus::cli::addRunCoreCommand(app, status);
+  cumulus::cli::addInspectCommand(app, status);
   app.parse_complete_callback([&] {
     if (!log_level.empty()) cumulus::setLogLevel(log_level);
   });

@@ -542,6 +542,60 @@ static inline void cumulus_check_indirect(const wasm_rt_funcref_table_t* t, u32 
 #define CALL_INDIRECT(table, t, ft, x, ...) \
   (cumulus_check_indirect(&(table), (x), func_types[ft]), ((t)(table).data[x].func)(__VA_ARGS__)))";
 
+// Custom sections must be well framed (a valid LEB128 size within the module, a UTF-8 name that
+// fits) even though their contents are ignored. wabt checks this only together with the *contents*
+// of known custom sections (a name section with a wrong count would reject the whole module, which
+// the spec forbids and which real modules, e.g. jco's preview1 adapter, trip over), so the framing
+// is checked here and content errors are left to wabt's lenient mode.
+std::string checkCustomSectionFraming(std::span<const uint8_t> b) {
+  auto leb = [&](size_t& pos, uint32_t& out) -> const char* {
+    uint64_t result = 0;
+    for (int shift = 0;; shift += 7) {
+      if (pos >= b.size()) return "unexpected end";
+      uint8_t byte = b[pos++];
+      if (shift == 28 && (byte & 0x70)) return "integer too large";
+      result |= uint64_t(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+      if (shift >= 28) return "integer representation too long";
+    }
+    out = static_cast<uint32_t>(result);
+    return nullptr;
+  };
+  size_t pos = 8;
+  while (pos < b.size()) {
+    uint8_t id = b[pos++];
+    uint32_t size;
+    if (const char* e = leb(pos, size)) return e;
+    if (size > b.size() - pos) return "length out of bounds";
+    size_t end = pos + size;
+    if (id == 0) {
+      uint32_t len;
+      size_t p = pos;
+      if (const char* e = leb(p, len)) return e;
+      if (p > end || len > end - p) return "unexpected end";
+      std::string_view name(reinterpret_cast<const char*>(b.data() + p), len);
+      // Reuse the decoder-grade check: every byte sequence must be a valid UTF-8 scalar value.
+      for (size_t i = 0; i < name.size();) {
+        auto c = static_cast<unsigned char>(name[i]);
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > name.size()) return "malformed UTF-8 encoding";
+        uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+        for (size_t k = 1; k < n; ++k) {
+          auto cc = static_cast<unsigned char>(name[i + k]);
+          if ((cc & 0xc0) != 0x80) return "malformed UTF-8 encoding";
+          cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+          return "malformed UTF-8 encoding";
+        i += n;
+      }
+    }
+    pos = end;
+  }
+  return {};
+}
+
 }  // namespace
 
 ParsedModule::ParsedModule() : ir_(std::make_unique<wabt::Module>()) {}
@@ -552,9 +606,13 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
                                            const WasmFeatures& features) {
   ParsedModule pm;
   wabt::Errors errors;
+  if (bytes.size() >= 8) {
+    if (std::string e = checkCustomSectionFraming(bytes); !e.empty())
+      return makeError(ErrorCode::kInvalidArgument, "malformed module: custom section: {}", e);
+  }
   wabt::ReadBinaryOptions options(engineFeatures(features), nullptr, /*read_debug_names=*/true,
                                   /*stop_on_first_error=*/true,
-                                  /*fail_on_custom_section_error=*/true);
+                                  /*fail_on_custom_section_error=*/false);
   if (wabt::Failed(wabt::ReadBinaryIr("module.wasm", bytes.data(), bytes.size(), options, &errors,
                                       pm.ir_.get()))) {
     return makeError(ErrorCode::kInvalidArgument, "malformed module: {}",

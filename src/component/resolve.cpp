@@ -1,0 +1,769 @@
+// The resolver (see resolve.h): index spaces per scope, built in definition order.
+#include "component/resolve.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "engine/translate.h"
+
+namespace cumulus::component {
+
+namespace {
+
+using K = CType::Kind;
+using EK = ExternType::Kind;
+
+struct Invalid {
+  std::string message;
+};
+[[noreturn]] void invalid(std::string message) { throw Invalid{std::move(message)}; }
+
+struct CoreInstanceInfo {
+  std::map<std::string, Sort> exports;
+};
+
+struct Scope {
+  Scope* parent = nullptr;
+  bool component = false;  // a component definition (not a component/instance type)
+  std::vector<CTypePtr> types, funcs, values, instances, components;
+  std::vector<std::shared_ptr<const engine::ModuleInfo>> core_modules;
+  std::vector<CoreInstanceInfo> core_instances;
+  std::vector<std::shared_ptr<CoreType>> core_types;
+  size_t core_funcs = 0, core_tables = 0, core_memories = 0, core_globals = 0, core_tags = 0;
+};
+
+template <typename T>
+const T& at(const std::vector<T>& v, uint32_t i, const char* what) {
+  if (i >= v.size())
+    invalid(fmt::format("{} index {} out of bounds ({} defined)", what, i, v.size()));
+  return v[i];
+}
+
+void checkCount(size_t n, uint32_t i, const char* what) {
+  if (i >= n) invalid(fmt::format("{} index {} out of bounds ({} defined)", what, i, n));
+}
+
+CTypePtr primType(Prim p) {
+  static std::map<Prim, CTypePtr> cache = [] {
+    std::map<Prim, CTypePtr> m;
+    for (int i = 0; i <= static_cast<int>(Prim::kErrorContext); ++i) {
+      auto t = std::make_shared<CType>();
+      t->kind = K::kPrim;
+      t->prim = static_cast<Prim>(i);
+      m[t->prim] = t;
+    }
+    return m;
+  }();
+  return cache.at(p);
+}
+
+bool isValueType(const CType& t) {
+  return t.kind != K::kFunc && t.kind != K::kComponent && t.kind != K::kInstance &&
+         t.kind != K::kResource;
+}
+
+CTypePtr valType(Scope& s, const ValType& v) {
+  if (v.is_prim) return primType(v.prim);
+  const CTypePtr& t = at(s.types, v.index, "type");
+  if (!isValueType(*t)) invalid(fmt::format("type {} is not a value type", v.index));
+  return t;
+}
+
+void uniqueLabels(const std::vector<std::string>& labels, const char* what) {
+  std::set<std::string> seen;
+  for (const auto& l : labels) {
+    std::string lower;
+    for (char c : l)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (!seen.insert(lower).second)
+      invalid(fmt::format("{} name `{}` conflicts with a previous name", what, l));
+  }
+}
+
+CTypePtr defValType(Scope& s, const DefValType& d) {
+  auto t = std::make_shared<CType>();
+  using DK = DefValType::Kind;
+  switch (d.kind) {
+    case DK::kPrim:
+      return primType(d.prim);
+    case DK::kRecord: {
+      t->kind = K::kRecord;
+      if (d.fields.empty()) invalid("record type must have at least one field");
+      std::vector<std::string> names;
+      for (const auto& [n, v] : d.fields) {
+        t->fields.emplace_back(n, valType(s, v));
+        names.push_back(n);
+      }
+      uniqueLabels(names, "record field");
+      break;
+    }
+    case DK::kVariant: {
+      t->kind = K::kVariant;
+      if (d.cases.empty()) invalid("variant type must have at least one case");
+      std::vector<std::string> names;
+      for (const auto& [n, v] : d.cases) {
+        t->fields.emplace_back(n, v ? valType(s, *v) : nullptr);
+        names.push_back(n);
+      }
+      uniqueLabels(names, "variant case");
+      break;
+    }
+    case DK::kList:
+      t->kind = K::kList;
+      t->elems.push_back(valType(s, d.types[0]));
+      break;
+    case DK::kFixedList:
+      t->kind = K::kFixedList;
+      if (d.index == 0) invalid("fixed-length list must have a length greater than zero");
+      t->elems.push_back(valType(s, d.types[0]));
+      t->length = d.index;
+      break;
+    case DK::kTuple:
+      t->kind = K::kTuple;
+      if (d.types.empty()) invalid("tuple type must have at least one type");
+      for (const auto& v : d.types) t->elems.push_back(valType(s, v));
+      break;
+    case DK::kFlags:
+      t->kind = K::kFlags;
+      if (d.labels.empty()) invalid("flags must have at least one entry");
+      if (d.labels.size() > 32) invalid("cannot have more than 32 flags");
+      t->labels = d.labels;
+      uniqueLabels(d.labels, "flag");
+      break;
+    case DK::kEnum:
+      t->kind = K::kEnum;
+      if (d.labels.empty()) invalid("enum type must have at least one variant");
+      t->labels = d.labels;
+      uniqueLabels(d.labels, "enum tag");
+      break;
+    case DK::kOption:
+      t->kind = K::kOption;
+      t->elems.push_back(valType(s, d.types[0]));
+      break;
+    case DK::kResult:
+      t->kind = K::kResult;
+      t->elems.push_back(d.ok ? valType(s, *d.ok) : nullptr);
+      t->elems.push_back(d.err ? valType(s, *d.err) : nullptr);
+      break;
+    case DK::kOwn:
+    case DK::kBorrow: {
+      t->kind = d.kind == DK::kOwn ? K::kOwn : K::kBorrow;
+      const CTypePtr& r = at(s.types, d.index, "type");
+      if (r->kind != K::kResource)
+        invalid(fmt::format("type index {} is not a resource type", d.index));
+      t->resource = r;
+      break;
+    }
+    case DK::kStream:
+    case DK::kFuture:
+      t->kind = d.kind == DK::kStream ? K::kStream : K::kFuture;
+      t->elems.push_back(d.ok ? valType(s, *d.ok) : nullptr);
+      break;
+    case DK::kMap:
+      t->kind = K::kMap;
+      t->elems.push_back(valType(s, d.types[0]));
+      t->elems.push_back(valType(s, d.types[1]));
+      break;
+  }
+  return t;
+}
+
+bool containsBorrow(const CTypePtr& t) {
+  if (!t) return false;
+  if (t->kind == K::kBorrow) return true;
+  for (const auto& [n, f] : t->fields)
+    if (containsBorrow(f)) return true;
+  for (const auto& e : t->elems)
+    if (containsBorrow(e)) return true;
+  return false;
+}
+
+CTypePtr funcType(Scope& s, const FuncType& f) {
+  auto t = std::make_shared<CType>();
+  t->kind = K::kFunc;
+  t->async = f.async;
+  std::vector<std::string> names;
+  for (const auto& [n, v] : f.params) {
+    t->fields.emplace_back(n, valType(s, v));
+    names.push_back(n);
+  }
+  uniqueLabels(names, "function parameter");
+  if (f.result) {
+    t->result = valType(s, *f.result);
+    if (containsBorrow(t->result)) invalid("function result cannot contain a `borrow` type");
+  }
+  return t;
+}
+
+Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
+  Scope* target = &s;
+  *crossed_component = false;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!target->parent) invalid(fmt::format("invalid outer alias count of {}", count));
+    if (target->component) *crossed_component = true;
+    target = target->parent;
+  }
+  return target;
+}
+
+std::shared_ptr<const engine::ModuleInfo> moduleTypeInfo(const CoreType& ct) {
+  auto info = std::make_shared<engine::ModuleInfo>();
+  for (const auto& d : ct.decls) {
+    if (d.kind == CoreModuleDecl::Kind::kImport) {
+      engine::ImportDesc imp{d.module, d.name, {}};
+      imp.type.kind = static_cast<engine::ExternKind>(d.desc.kind);
+      info->imports.push_back(std::move(imp));
+    } else if (d.kind == CoreModuleDecl::Kind::kExport) {
+      engine::ExportDesc ex{d.name, {}};
+      ex.type.kind = static_cast<engine::ExternKind>(d.desc.kind);
+      info->exports.push_back(std::move(ex));
+    }
+  }
+  return info;
+}
+
+ExternItem externItem(Scope& s, const ExternType& et, const std::string& name);
+CTypePtr typeDef(Scope& s, const TypeDef& d);
+
+// Adds an item to the index space of its kind.
+void push(Scope& s, const ExternItem& item) {
+  switch (item.kind) {
+    case EK::kFunc:
+      s.funcs.push_back(item.type);
+      break;
+    case EK::kValue:
+      s.values.push_back(item.type);
+      break;
+    case EK::kType:
+      s.types.push_back(item.type);
+      break;
+    case EK::kComponent:
+      s.components.push_back(item.type);
+      break;
+    case EK::kInstance:
+      s.instances.push_back(item.type);
+      break;
+    case EK::kCoreModule:
+      s.core_modules.push_back(item.module);
+      break;
+  }
+}
+
+void alias(Scope& s, const Alias& a);
+
+CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component) {
+  Scope scope;
+  scope.parent = &outer;
+  auto t = std::make_shared<CType>();
+  t->kind = component ? K::kComponent : K::kInstance;
+  std::set<std::string> import_names, export_names;
+  for (const Decl& d : decls) {
+    switch (d.kind) {
+      case Decl::Kind::kCoreType:
+        scope.core_types.push_back(d.core_type);
+        break;
+      case Decl::Kind::kType: {
+        if (d.type->kind == TypeDef::Kind::kResource)
+          invalid("resources can only be defined within a concrete component");
+        scope.types.push_back(typeDef(scope, *d.type));
+        break;
+      }
+      case Decl::Kind::kAlias:
+        if (d.alias.target == Alias::Target::kCoreInstanceExport)
+          invalid("core instance export aliases are not allowed in type declarations");
+        alias(scope, d.alias);
+        break;
+      case Decl::Kind::kImport:
+      case Decl::Kind::kExport: {
+        ExternItem item = externItem(scope, d.extern_type, d.name.name);
+        // An exported value type gets its export name (WIT prints it by name from then on).
+        if (item.kind == EK::kType && item.type && item.type->kind != K::kResource &&
+            item.type->kind != K::kPrim && isValueType(*item.type)) {
+          auto named = std::make_shared<CType>(*item.type);
+          named->name = d.name.name;
+          item.type = named;
+        }
+        bool imp = d.kind == Decl::Kind::kImport;
+        if (!(imp ? import_names : export_names).insert(d.name.name).second)
+          invalid(fmt::format("{} name `{}` conflicts with previous name",
+                              imp ? "import" : "export", d.name.name));
+        (imp ? t->imports : t->exports).emplace_back(d.name.name, item);
+        push(scope, item);
+        break;
+      }
+    }
+  }
+  return t;
+}
+
+CTypePtr typeDef(Scope& s, const TypeDef& d) {
+  switch (d.kind) {
+    case TypeDef::Kind::kDefVal:
+      return defValType(s, d.val);
+    case TypeDef::Kind::kFunc:
+      return funcType(s, d.func);
+    case TypeDef::Kind::kComponent:
+      return declsType(s, d.decls, true);
+    case TypeDef::Kind::kInstance:
+      return declsType(s, d.decls, false);
+    case TypeDef::Kind::kResource: {
+      if (d.resource_rep != 0x7f) invalid("resources can only be represented by `i32`");
+      if (d.resource_dtor) checkCount(s.core_funcs, *d.resource_dtor, "core func");
+      auto t = std::make_shared<CType>();
+      t->kind = K::kResource;
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+ExternItem externItem(Scope& s, const ExternType& et, const std::string& name) {
+  ExternItem item;
+  item.kind = et.kind;
+  switch (et.kind) {
+    case EK::kCoreModule: {
+      const auto& ct = at(s.core_types, et.index, "core type");
+      if (!ct->is_module) invalid(fmt::format("core type index {} is not a module type", et.index));
+      item.module = moduleTypeInfo(*ct);
+      break;
+    }
+    case EK::kFunc:
+      item.type = at(s.types, et.index, "type");
+      if (item.type->kind != K::kFunc)
+        invalid(fmt::format("type index {} is not a function type", et.index));
+      break;
+    case EK::kInstance:
+      item.type = at(s.types, et.index, "type");
+      if (item.type->kind != K::kInstance)
+        invalid(fmt::format("type index {} is not an instance type", et.index));
+      break;
+    case EK::kComponent:
+      item.type = at(s.types, et.index, "type");
+      if (item.type->kind != K::kComponent)
+        invalid(fmt::format("type index {} is not a component type", et.index));
+      break;
+    case EK::kType:
+      if (et.sub_resource) {
+        auto r = std::make_shared<CType>();
+        r->kind = K::kResource;
+        r->name = name;
+        item.type = r;
+      } else {
+        item.type = at(s.types, et.index, "type");
+      }
+      break;
+    case EK::kValue:
+      if (et.value_eq) {
+        item.type = at(s.values, et.index, "value");
+      } else {
+        item.type = valType(s, et.value_type);
+      }
+      break;
+  }
+  return item;
+}
+
+EK kindOfSort(Sort sort) {
+  switch (sort) {
+    case Sort::kFunc:
+      return EK::kFunc;
+    case Sort::kValue:
+      return EK::kValue;
+    case Sort::kType:
+      return EK::kType;
+    case Sort::kComponent:
+      return EK::kComponent;
+    case Sort::kInstance:
+      return EK::kInstance;
+    case Sort::kCoreModule:
+      return EK::kCoreModule;
+    default:
+      invalid(fmt::format("a {} cannot be imported or exported by a component", sortName(sort)));
+  }
+}
+
+void pushCore(Scope& s, Sort sort) {
+  switch (sort) {
+    case Sort::kCoreFunc:
+      ++s.core_funcs;
+      break;
+    case Sort::kCoreTable:
+      ++s.core_tables;
+      break;
+    case Sort::kCoreMemory:
+      ++s.core_memories;
+      break;
+    case Sort::kCoreGlobal:
+      ++s.core_globals;
+      break;
+    case Sort::kCoreTag:
+      ++s.core_tags;
+      break;
+    default:
+      invalid(fmt::format("cannot alias a core instance export of sort {}", sortName(sort)));
+  }
+}
+
+Sort coreSortOf(engine::ExternKind k) {
+  switch (k) {
+    case engine::ExternKind::kFunc:
+      return Sort::kCoreFunc;
+    case engine::ExternKind::kTable:
+      return Sort::kCoreTable;
+    case engine::ExternKind::kMemory:
+      return Sort::kCoreMemory;
+    case engine::ExternKind::kGlobal:
+      return Sort::kCoreGlobal;
+    case engine::ExternKind::kTag:
+      return Sort::kCoreTag;
+  }
+  return Sort::kCoreFunc;
+}
+
+void alias(Scope& s, const Alias& a) {
+  switch (a.target) {
+    case Alias::Target::kInstanceExport: {
+      const CTypePtr& inst = at(s.instances, a.instance, "instance");
+      const ExternItem* found = nullptr;
+      for (const auto& [n, item] : inst->exports)
+        if (n == a.name) found = &item;
+      if (!found) invalid(fmt::format("instance {} has no export named `{}`", a.instance, a.name));
+      if (kindOfSort(a.sort) != found->kind)
+        invalid(fmt::format("export `{}` for instance {} is not a {}", a.name, a.instance,
+                            sortName(a.sort)));
+      push(s, *found);
+      break;
+    }
+    case Alias::Target::kCoreInstanceExport: {
+      const auto& inst = at(s.core_instances, a.instance, "core instance");
+      auto it = inst.exports.find(a.name);
+      if (it == inst.exports.end())
+        invalid(fmt::format("core instance {} has no export named `{}`", a.instance, a.name));
+      if (it->second != a.sort)
+        invalid(fmt::format("export `{}` for core instance {} is not a {}", a.name, a.instance,
+                            sortName(a.sort)));
+      pushCore(s, a.sort);
+      break;
+    }
+    case Alias::Target::kOuter: {
+      bool crossed = false;
+      Scope* target = outerScope(s, a.outer_count, &crossed);
+      switch (a.sort) {
+        case Sort::kType: {
+          const CTypePtr& t = at(target->types, a.outer_index, "type");
+          if (crossed && t->kind == K::kResource)
+            invalid("refers to resources not defined in the current component");
+          s.types.push_back(t);
+          break;
+        }
+        case Sort::kCoreType:
+          s.core_types.push_back(at(target->core_types, a.outer_index, "core type"));
+          break;
+        case Sort::kComponent:
+          s.components.push_back(at(target->components, a.outer_index, "component"));
+          break;
+        case Sort::kCoreModule:
+          s.core_modules.push_back(at(target->core_modules, a.outer_index, "core module"));
+          break;
+        default:
+          invalid(fmt::format("outer aliases of {} are not allowed", sortName(a.sort)));
+      }
+      break;
+    }
+  }
+}
+
+ExternItem itemOf(Scope& s, const SortIdx& si) {
+  ExternItem item;
+  item.kind = kindOfSort(si.sort);
+  switch (si.sort) {
+    case Sort::kFunc:
+      item.type = at(s.funcs, si.index, "func");
+      break;
+    case Sort::kValue:
+      item.type = at(s.values, si.index, "value");
+      break;
+    case Sort::kType:
+      item.type = at(s.types, si.index, "type");
+      break;
+    case Sort::kComponent:
+      item.type = at(s.components, si.index, "component");
+      break;
+    case Sort::kInstance:
+      item.type = at(s.instances, si.index, "instance");
+      break;
+    case Sort::kCoreModule:
+      item.module = at(s.core_modules, si.index, "core module");
+      break;
+    default:
+      break;
+  }
+  return item;
+}
+
+void checkCoreSortIdx(Scope& s, const SortIdx& si) {
+  switch (si.sort) {
+    case Sort::kCoreFunc:
+      checkCount(s.core_funcs, si.index, "core func");
+      break;
+    case Sort::kCoreTable:
+      checkCount(s.core_tables, si.index, "core table");
+      break;
+    case Sort::kCoreMemory:
+      checkCount(s.core_memories, si.index, "core memory");
+      break;
+    case Sort::kCoreGlobal:
+      checkCount(s.core_globals, si.index, "core global");
+      break;
+    case Sort::kCoreTag:
+      checkCount(s.core_tags, si.index, "core tag");
+      break;
+    default:
+      invalid(fmt::format("a core instance cannot export a {}", sortName(si.sort)));
+  }
+}
+
+// Reads only a core module's import and export sections (its interface to the component). The
+// engine validates the whole module when it is compiled; reading just the interface here keeps
+// resolution cheap for 10 MB modules and independent of which core features the engine runs
+// (exceptions, GC or memory64 modules still have an interface).
+std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const uint8_t> b) {
+  size_t pos = 8;
+  auto fail = [](const char* what) -> void {
+    invalid(fmt::format("core module: malformed {}", what));
+  };
+  auto u8 = [&]() -> uint8_t {
+    if (pos >= b.size()) fail("module (unexpected end)");
+    return b[pos++];
+  };
+  auto leb = [&]() -> uint64_t {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      uint8_t x = u8();
+      r |= uint64_t(x & 0x7f) << shift;
+      if (!(x & 0x80)) return r;
+    }
+    fail("LEB128");
+    return 0;
+  };
+  auto name = [&]() {
+    uint64_t n = leb();
+    if (n > b.size() - pos) fail("name");
+    std::string s(reinterpret_cast<const char*>(b.data() + pos), n);
+    pos += n;
+    return s;
+  };
+  auto refType = [&]() {
+    uint8_t t = u8();
+    if (t == 0x63 || t == 0x64) leb();  // (ref null? heaptype)
+  };
+  auto limits = [&]() {
+    uint8_t flags = u8();
+    leb();
+    if (flags & 1) leb();
+  };
+  auto info = std::make_shared<engine::ModuleInfo>();
+  if (b.size() < 8) fail("header");
+  while (pos < b.size()) {
+    uint8_t id = u8();
+    uint64_t size = leb();
+    if (size > b.size() - pos) fail("section size");
+    size_t end = pos + size;
+    if (id == 2) {
+      uint64_t n = leb();
+      for (uint64_t i = 0; i < n; ++i) {
+        engine::ImportDesc d{name(), name(), {}};
+        uint8_t kind = u8();
+        switch (kind) {
+          case 0:
+            leb();
+            break;
+          case 1:
+            refType();
+            limits();
+            break;
+          case 2:
+            limits();
+            break;
+          case 3:
+            refType();
+            u8();
+            break;
+          case 4:
+            u8();
+            leb();
+            break;
+          default:
+            fail("import kind");
+        }
+        d.type.kind = static_cast<engine::ExternKind>(kind);
+        info->imports.push_back(std::move(d));
+      }
+    } else if (id == 7) {
+      uint64_t n = leb();
+      for (uint64_t i = 0; i < n; ++i) {
+        engine::ExportDesc d{name(), {}};
+        uint8_t kind = u8();
+        if (kind > 4) fail("export kind");
+        leb();
+        d.type.kind = static_cast<engine::ExternKind>(kind);
+        info->exports.push_back(std::move(d));
+      }
+    }
+    pos = end;
+  }
+  return info;
+}
+
+struct Resolver {
+  std::span<const uint8_t> bytes;
+  ComponentInfo* top = nullptr;
+
+  CTypePtr component(const Component& c, Scope* parent, ComponentInfo* out) {
+    Scope s;
+    s.parent = parent;
+    s.component = true;
+    auto t = std::make_shared<CType>();
+    t->kind = K::kComponent;
+    std::set<std::string> import_names, export_names;
+    for (const Definition& def : c.definitions) {
+      if (auto* m = std::get_if<std::pair<size_t, size_t>>(&def)) {
+        s.core_modules.push_back(coreModuleInterface(bytes.subspan(m->first, m->second)));
+        if (top) ++top->core_modules;
+      } else if (auto* ci = std::get_if<CoreInstance>(&def)) {
+        CoreInstanceInfo info;
+        if (ci->instantiate) {
+          const auto& mod = at(s.core_modules, ci->module, "core module");
+          std::set<std::string> arg_names;
+          for (const auto& [n, idx] : ci->args) {
+            checkCount(s.core_instances.size(), idx, "core instance");
+            if (!arg_names.insert(n).second)
+              invalid(fmt::format("duplicate module instantiation argument named `{}`", n));
+          }
+          if (mod) {
+            for (const auto& imp : mod->imports)
+              if (!arg_names.count(imp.module))
+                invalid(
+                    fmt::format("missing module instantiation argument named `{}`", imp.module));
+            for (const auto& ex : mod->exports) info.exports[ex.name] = coreSortOf(ex.type.kind);
+          }
+        } else {
+          for (const auto& [n, si] : ci->exports) {
+            checkCoreSortIdx(s, si);
+            if (!info.exports.emplace(n, si.sort).second)
+              invalid(fmt::format("export name `{}` already defined", n));
+          }
+        }
+        s.core_instances.push_back(std::move(info));
+      } else if (auto* ct = std::get_if<std::shared_ptr<CoreType>>(&def)) {
+        s.core_types.push_back(*ct);
+      } else if (auto* nested = std::get_if<std::shared_ptr<Component>>(&def)) {
+        if (top) ++top->nested_components;
+        s.components.push_back(component(**nested, &s, nullptr));
+      } else if (auto* inst = std::get_if<Instance>(&def)) {
+        auto it = std::make_shared<CType>();
+        it->kind = K::kInstance;
+        if (inst->instantiate) {
+          const CTypePtr& ct = at(s.components, inst->component, "component");
+          std::set<std::string> names;
+          for (const auto& [n, si] : inst->args) {
+            if (!names.insert(n).second)
+              invalid(
+                  fmt::format("instantiation argument `{}` conflicts with previous argument", n));
+            if (si.sort >= Sort::kFunc) itemOf(s, si);
+          }
+          for (const auto& [n, item] : ct->imports)
+            if (!names.count(n)) invalid(fmt::format("missing import named `{}`", n));
+          it->exports = ct->exports;
+        } else {
+          std::set<std::string> names;
+          for (const auto& [n, si] : inst->exports) {
+            if (!names.insert(n.name).second)
+              invalid(fmt::format("export name `{}` conflicts with previous name", n.name));
+            it->exports.emplace_back(n.name, itemOf(s, si));
+          }
+        }
+        s.instances.push_back(it);
+      } else if (auto* a = std::get_if<Alias>(&def)) {
+        alias(s, *a);
+      } else if (auto* td = std::get_if<std::shared_ptr<TypeDef>>(&def)) {
+        s.types.push_back(typeDef(s, **td));
+      } else if (auto* cn = std::get_if<Canon>(&def)) {
+        switch (cn->kind) {
+          case Canon::Kind::kLift: {
+            checkCount(s.core_funcs, cn->func, "core func");
+            const CTypePtr& ft = at(s.types, cn->type, "type");
+            if (ft->kind != K::kFunc)
+              invalid(fmt::format("type index {} is not a function type", cn->type));
+            if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
+            if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
+            if (cn->opts.post_return) checkCount(s.core_funcs, *cn->opts.post_return, "core func");
+            s.funcs.push_back(ft);
+            break;
+          }
+          case Canon::Kind::kLower:
+            at(s.funcs, cn->func, "func");
+            if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
+            if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
+            if (cn->opts.post_return)
+              invalid("canonical option `post-return` cannot be specified for lowerings");
+            ++s.core_funcs;
+            break;
+          case Canon::Kind::kResourceNew:
+          case Canon::Kind::kResourceDrop:
+          case Canon::Kind::kResourceRep: {
+            const CTypePtr& r = at(s.types, cn->type, "type");
+            if (r->kind != K::kResource)
+              invalid(fmt::format("type index {} is not a resource type", cn->type));
+            ++s.core_funcs;
+            break;
+          }
+          case Canon::Kind::kOther:
+            ++s.core_funcs;
+            break;
+        }
+      } else if (std::get_if<StartDef>(&def)) {
+        invalid("component start functions (value definitions) are not supported");
+      } else if (auto* imp = std::get_if<Import>(&def)) {
+        ExternItem item = externItem(s, imp->type, imp->name.name);
+        if (!import_names.insert(imp->name.name).second)
+          invalid(fmt::format("import name `{}` conflicts with previous name", imp->name.name));
+        t->imports.emplace_back(imp->name.name, item);
+        push(s, item);
+      } else if (auto* ex = std::get_if<Export>(&def)) {
+        ExternItem item = itemOf(s, ex->target);
+        if (ex->type) {
+          ExternItem declared = externItem(s, *ex->type, ex->name.name);
+          if (declared.kind != item.kind)
+            invalid(fmt::format("export `{}` has a type of the wrong kind", ex->name.name));
+          if (declared.kind != EK::kType) item = declared;
+        }
+        if (!export_names.insert(ex->name.name).second)
+          invalid(fmt::format("export name `{}` conflicts with previous name", ex->name.name));
+        t->exports.emplace_back(ex->name.name, item);
+        push(s, item);
+      }
+    }
+    if (out) {
+      out->imports = t->imports;
+      out->exports = t->exports;
+    }
+    return t;
+  }
+};
+
+}  // namespace
+
+Expected<ComponentInfo> resolve(const Component& component, std::span<const uint8_t> bytes) {
+  ComponentInfo info;
+  Resolver r{bytes, &info};
+  try {
+    r.component(component, nullptr, &info);
+  } catch (const Invalid& e) {
+    return makeError(ErrorCode::kInvalidArgument, "invalid component: {}", e.message);
+  }
+  return info;
+}
+
+}  // namespace cumulus::component
