@@ -70,9 +70,219 @@ CTypePtr valType(Scope& s, const ValType& v) {
   return t;
 }
 
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---- names (Explainer.md "Import and Export Definitions") ----
+
+bool isLower(char c) { return c >= 'a' && c <= 'z'; }
+bool isUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// label ::= first-fragment ('-' fragment)*: each fragment all-lowercase-or-digits (a word) or
+// all-uppercase-or-digits (an acronym); the first starts with a letter.
+bool isLabel(std::string_view s) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  bool first = true;
+  while (true) {
+    size_t j = s.find('-', i);
+    std::string_view frag =
+        s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (frag.empty()) return false;
+    if (first && !isLower(frag[0]) && !isUpper(frag[0])) return false;
+    bool lower = false, upper = false;
+    for (char c : frag) {
+      if (isLower(c))
+        lower = true;
+      else if (isUpper(c))
+        upper = true;
+      else if (!isDigit(c))
+        return false;
+    }
+    if (lower && upper) return false;
+    first = false;
+    if (j == std::string_view::npos) return true;
+    i = j + 1;
+  }
+}
+
+// words ::= first-word ('-' word)*: lowercase only.
+bool isWords(std::string_view s) {
+  if (s.empty() || !isLower(s[0])) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '-') {
+      if (i + 1 == s.size() || s[i + 1] == '-') return false;
+    } else if (!isLower(c) && !isDigit(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool isSemver(std::string_view v) {
+  // MAJOR.MINOR.PATCH with optional -prerelease and +build (identifiers [0-9A-Za-z-]).
+  size_t plus = v.find('+');
+  std::string_view build = plus == std::string_view::npos ? "" : v.substr(plus + 1);
+  std::string_view core = v.substr(0, plus);
+  size_t dash = core.find('-');
+  std::string_view pre = dash == std::string_view::npos ? "" : core.substr(dash + 1);
+  core = core.substr(0, dash);
+  auto idents = [](std::string_view x, bool numeric_no_zero) {
+    if (x.empty()) return false;
+    size_t i = 0;
+    while (true) {
+      size_t j = x.find('.', i);
+      std::string_view id =
+          x.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+      if (id.empty()) return false;
+      bool all_digits = true;
+      for (char c : id) {
+        if (!isDigit(c) && !isLower(c) && !isUpper(c) && c != '-') return false;
+        if (!isDigit(c)) all_digits = false;
+      }
+      if (numeric_no_zero && all_digits && id.size() > 1 && id[0] == '0') return false;
+      if (j == std::string_view::npos) return true;
+      i = j + 1;
+    }
+  };
+  int parts = 0;
+  size_t i = 0;
+  while (true) {
+    size_t j = core.find('.', i);
+    std::string_view n =
+        core.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (n.empty() || (n.size() > 1 && n[0] == '0')) return false;
+    for (char c : n)
+      if (!isDigit(c)) return false;
+    ++parts;
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  if (parts != 3) return false;
+  if (dash != std::string_view::npos && !idents(pre, true)) return false;
+  if (plus != std::string_view::npos && !idents(build, false)) return false;
+  return true;
+}
+
+// interfacename ::= (words ':')+ words ('/' label)+ ('@' semver)?
+bool isInterfaceName(std::string_view s) {
+  size_t at = s.find('@');
+  if (at != std::string_view::npos && !isSemver(s.substr(at + 1))) return false;
+  std::string_view path = s.substr(0, at);
+  size_t colon = path.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view ns = path.substr(0, colon);
+  size_t i = 0;
+  while (true) {
+    size_t j = ns.find(':', i);
+    if (!isWords(ns.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i)))
+      return false;
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  std::string_view rest = path.substr(colon + 1);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || !isWords(rest.substr(0, slash))) return false;
+  std::string_view projections = rest.substr(slash + 1);
+  i = 0;
+  while (true) {
+    size_t j = projections.find('/', i);
+    if (!isLabel(
+            projections.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i)))
+      return false;
+    if (j == std::string_view::npos) return true;
+    i = j + 1;
+  }
+}
+
+void checkExternName(const std::string& name, const char* what) {
+  std::string_view s = name;
+  auto bad = [&](const char* why) { invalid(fmt::format("{} name `{}` {}", what, name, why)); };
+  if (s.find(':') != std::string_view::npos) {
+    if (!isInterfaceName(s)) bad("is not a valid extern name");
+    return;
+  }
+  auto dotted = [&](std::string_view body) {
+    size_t dot = body.find('.');
+    if (dot == std::string_view::npos) bad("failed to find `.` character");
+    if (!isLabel(body.substr(0, dot)) || !isLabel(body.substr(dot + 1)))
+      bad("is not in kebab case");
+  };
+  if (s.starts_with("[constructor]")) {
+    if (!isLabel(s.substr(13))) bad("is not in kebab case");
+  } else if (s.starts_with("[method]")) {
+    dotted(s.substr(8));
+  } else if (s.starts_with("[static]")) {
+    dotted(s.substr(8));
+  } else if (s.starts_with("[async]") || s.starts_with("[async method]") ||
+             s.starts_with("[async static]")) {
+    // async annotations: decoded for diagnostics only
+  } else if (!isLabel(s)) {
+    bad("is not in kebab case");
+  }
+}
+
+// Name attributes: `implements` (kind 0) only on instance imports/exports with a plain name, and
+// its value must be an interface name.
+void checkAttributes(const ExternName& n, EK kind) {
+  for (const auto& [k, value] : n.attributes) {
+    if (k != 0) continue;
+    if (kind != EK::kInstance) invalid("only instances can have an `implements` attribute");
+    if (n.name.find(':') != std::string::npos)
+      invalid(fmt::format("name `{}` is not valid with `implements`", n.name));
+    if (!isInterfaceName(value))
+      invalid(fmt::format("`implements` value `{}` must be an interface name", value));
+  }
+}
+
+// [constructor]R, [method]R.f and [static]R.f must be functions over the resource named R in the
+// same scope (Explainer.md "Import and Export Definitions").
+void checkAnnotatedFunc(const std::string& name, const ExternItem& item,
+                        const std::map<std::string, CTypePtr>& resources) {
+  std::string_view s = name;
+  std::string_view resource;
+  int form = 0;
+  if (s.starts_with("[constructor]")) {
+    form = 1, resource = s.substr(13);
+  } else if (s.starts_with("[method]")) {
+    form = 2, resource = s.substr(8, s.find('.') - 8);
+  } else if (s.starts_with("[static]")) {
+    form = 3, resource = s.substr(8, s.find('.') - 8);
+  } else {
+    return;
+  }
+  if (item.kind != EK::kFunc) invalid(fmt::format("item `{}` is not a func", name));
+  auto it = resources.find(std::string(resource));
+  if (it == resources.end())
+    invalid(
+        fmt::format("resource `{}` used by `{}` is not defined in this context", resource, name));
+  const CType& ft = *item.type;
+  if (form == 1) {
+    const CTypePtr& r = ft.result;
+    bool ok = r && r->kind == K::kOwn && r->resource == it->second;
+    if (r && r->kind == K::kResult && r->elems[0] && r->elems[0]->kind == K::kOwn &&
+        r->elems[0]->resource == it->second)
+      ok = true;
+    if (!ok) invalid("function should return `(own $T)` or `(result (own $T))`");
+  } else if (form == 2) {
+    if (ft.fields.empty() || ft.fields[0].first != "self")
+      invalid(fmt::format("method `{}` must have a first parameter named `self`", name));
+    const CTypePtr& self = ft.fields[0].second;
+    if (!self || self->kind != K::kBorrow) invalid("expected borrow, found own");
+    if (self->resource != it->second)
+      invalid(fmt::format("function does not match expected resource name `{}`", resource));
+  }
+}
+
 void uniqueLabels(const std::vector<std::string>& labels, const char* what) {
   std::set<std::string> seen;
   for (const auto& l : labels) {
+    if (!isLabel(l)) invalid(fmt::format("{} name `{}` is not in kebab case", what, l));
     std::string lower;
     for (char c : l)
       lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -196,6 +406,75 @@ CTypePtr funcType(Scope& s, const FuncType& f) {
   return t;
 }
 
+// Canonical ABI flattening (CanonicalABI.md "Flattening"): how many core values a type takes.
+size_t flatCount(const CTypePtr& t) {
+  if (!t) return 0;
+  switch (t->kind) {
+    case K::kPrim:
+      return t->prim == Prim::kString ? 2 : 1;
+    case K::kList:
+      return 2;
+    case K::kFixedList:
+      return t->length * flatCount(t->elems[0]);
+    case K::kRecord: {
+      size_t n = 0;
+      for (const auto& [name, f] : t->fields) n += flatCount(f);
+      return n;
+    }
+    case K::kTuple: {
+      size_t n = 0;
+      for (const auto& e : t->elems) n += flatCount(e);
+      return n;
+    }
+    case K::kVariant: {
+      size_t n = 0;
+      for (const auto& [name, f] : t->fields) n = std::max(n, flatCount(f));
+      return 1 + n;
+    }
+    case K::kOption:
+      return 1 + flatCount(t->elems[0]);
+    case K::kResult:
+      return 1 + std::max(flatCount(t->elems[0]), flatCount(t->elems[1]));
+    case K::kEnum:
+      return 1;
+    case K::kFlags:
+      return (t->labels.size() + 31) / 32;
+    default:
+      return 1;  // own, borrow, stream, future, error-context
+  }
+}
+
+// True if values of `t` live partly in linear memory (strings and lists).
+bool usesMemory(const CTypePtr& t) {
+  if (!t) return false;
+  if (t->kind == K::kPrim) return t->prim == Prim::kString;
+  if (t->kind == K::kList) return true;
+  for (const auto& [n, f] : t->fields)
+    if (usesMemory(f)) return true;
+  for (const auto& e : t->elems)
+    if (usesMemory(e)) return true;
+  return false;
+}
+
+void checkCanonOptions(const CType& ft, const CanonOpts& opts, bool lift) {
+  constexpr size_t kMaxFlatParams = 16, kMaxFlatResults = 1;
+  size_t params = 0;
+  bool params_memory = false;
+  for (const auto& [n, p] : ft.fields) {
+    params += flatCount(p);
+    params_memory |= usesMemory(p);
+  }
+  size_t results = flatCount(ft.result);
+  bool results_memory = usesMemory(ft.result);
+  bool need_memory =
+      params_memory || results_memory || params > kMaxFlatParams || results > kMaxFlatResults;
+  bool need_realloc = lift ? (params_memory || params > kMaxFlatParams) : results_memory;
+  if (need_memory && !opts.memory) invalid("canonical option `memory` is required");
+  if (need_realloc && !opts.realloc) invalid("canonical option `realloc` is required");
+  if (!lift && opts.post_return)
+    invalid("canonical option `post-return` cannot be specified for lowerings");
+}
+
 Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
   Scope* target = &s;
   *crossed_component = false;
@@ -258,6 +537,7 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
   auto t = std::make_shared<CType>();
   t->kind = component ? K::kComponent : K::kInstance;
   std::set<std::string> import_names, export_names;
+  std::map<std::string, CTypePtr> resources;  // resource types by import/export name
   for (const Decl& d : decls) {
     switch (d.kind) {
       case Decl::Kind::kCoreType:
@@ -272,6 +552,12 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
       case Decl::Kind::kAlias:
         if (d.alias.target == Alias::Target::kCoreInstanceExport)
           invalid("core instance export aliases are not allowed in type declarations");
+        if (d.alias.target == Alias::Target::kInstanceExport && d.alias.sort != Sort::kInstance &&
+            d.alias.sort != Sort::kType)
+          invalid("alias declarators may only refer to types or instances");
+        if (d.alias.target == Alias::Target::kOuter && d.alias.sort != Sort::kType &&
+            d.alias.sort != Sort::kCoreType)
+          invalid("outer alias declarators may only refer to types");
         alias(scope, d.alias);
         break;
       case Decl::Kind::kImport:
@@ -285,7 +571,12 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
           item.type = named;
         }
         bool imp = d.kind == Decl::Kind::kImport;
-        if (!(imp ? import_names : export_names).insert(d.name.name).second)
+        checkExternName(d.name.name, imp ? "import" : "export");
+        checkAttributes(d.name, item.kind);
+        checkAnnotatedFunc(d.name.name, item, resources);
+        if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
+          resources[d.name.name] = item.type;
+        if (!(imp ? import_names : export_names).insert(lowercase(d.name.name)).second)
           invalid(fmt::format("{} name `{}` conflicts with previous name",
                               imp ? "import" : "export", d.name.name));
         (imp ? t->imports : t->exports).emplace_back(d.name.name, item);
@@ -627,6 +918,8 @@ struct Resolver {
     auto t = std::make_shared<CType>();
     t->kind = K::kComponent;
     std::set<std::string> import_names, export_names;
+    std::map<std::string, CTypePtr> resources;
+    const bool root = parent == nullptr;
     for (const Definition& def : c.definitions) {
       if (auto* m = std::get_if<std::pair<size_t, size_t>>(&def)) {
         s.core_modules.push_back(coreModuleInterface(bytes.subspan(m->first, m->second)));
@@ -699,17 +992,18 @@ struct Resolver {
             if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
             if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
             if (cn->opts.post_return) checkCount(s.core_funcs, *cn->opts.post_return, "core func");
+            if (!cn->opts.async) checkCanonOptions(*ft, cn->opts, /*lift=*/true);
             s.funcs.push_back(ft);
             break;
           }
-          case Canon::Kind::kLower:
-            at(s.funcs, cn->func, "func");
+          case Canon::Kind::kLower: {
+            const CTypePtr& ft = at(s.funcs, cn->func, "func");
+            if (!cn->opts.async) checkCanonOptions(*ft, cn->opts, /*lift=*/false);
             if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
             if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
-            if (cn->opts.post_return)
-              invalid("canonical option `post-return` cannot be specified for lowerings");
             ++s.core_funcs;
             break;
+          }
           case Canon::Kind::kResourceNew:
           case Canon::Kind::kResourceDrop:
           case Canon::Kind::kResourceRep: {
@@ -727,7 +1021,14 @@ struct Resolver {
         invalid("component start functions (value definitions) are not supported");
       } else if (auto* imp = std::get_if<Import>(&def)) {
         ExternItem item = externItem(s, imp->type, imp->name.name);
-        if (!import_names.insert(imp->name.name).second)
+        checkExternName(imp->name.name, "import");
+        checkAttributes(imp->name, item.kind);
+        checkAnnotatedFunc(imp->name.name, item, resources);
+        if (root && item.kind == EK::kComponent)
+          invalid("root-level component imports are not supported");
+        if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
+          resources[imp->name.name] = item.type;
+        if (!import_names.insert(lowercase(imp->name.name)).second)
           invalid(fmt::format("import name `{}` conflicts with previous name", imp->name.name));
         t->imports.emplace_back(imp->name.name, item);
         push(s, item);
@@ -739,7 +1040,14 @@ struct Resolver {
             invalid(fmt::format("export `{}` has a type of the wrong kind", ex->name.name));
           if (declared.kind != EK::kType) item = declared;
         }
-        if (!export_names.insert(ex->name.name).second)
+        checkExternName(ex->name.name, "export");
+        checkAttributes(ex->name, item.kind);
+        checkAnnotatedFunc(ex->name.name, item, resources);
+        if (root && item.kind == EK::kComponent)
+          invalid("exporting a component from the root component is not supported");
+        if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
+          resources[ex->name.name] = item.type;
+        if (!export_names.insert(lowercase(ex->name.name)).second)
           invalid(fmt::format("export name `{}` conflicts with previous name", ex->name.name));
         t->exports.emplace_back(ex->name.name, item);
         push(s, item);
