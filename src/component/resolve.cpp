@@ -907,6 +907,45 @@ std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const ui
   return info;
 }
 
+// External visibility (Explainer.md "External visibility of types"): a function imported or
+// exported by a component may only mention records, variants, enums, flags and resources through
+// type indices that were themselves imported or exported ("named").
+void checkNamed(const CTypePtr& t, const std::set<const CType*>& named, const char* what,
+                int depth = 0) {
+  if (!t || depth > 100) return;
+  switch (t->kind) {
+    case K::kRecord:
+    case K::kVariant:
+    case K::kEnum:
+    case K::kFlags:
+    case K::kResource:
+      if (!named.count(t.get()))
+        invalid(fmt::format("{} not valid to be used as {}", "func", what));
+      return;  // a named type's own contents were checked when it was named
+    case K::kOwn:
+    case K::kBorrow:
+      checkNamed(t->resource, named, what, depth + 1);
+      return;
+    case K::kFunc:
+      for (const auto& [n, p] : t->fields) checkNamed(p, named, what, depth + 1);
+      checkNamed(t->result, named, what, depth + 1);
+      return;
+    default:
+      for (const auto& [n, f] : t->fields) checkNamed(f, named, what, depth + 1);
+      for (const auto& e : t->elems) checkNamed(e, named, what, depth + 1);
+      return;
+  }
+}
+
+// Registers the type items an instance type brings in (they are named by their export names).
+void nameInstanceTypes(const CTypePtr& inst, std::set<const CType*>& named) {
+  if (!inst) return;
+  for (const auto& [n, item] : inst->exports) {
+    if (item.kind == EK::kType && item.type) named.insert(item.type.get());
+    if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
+  }
+}
+
 struct Resolver {
   std::span<const uint8_t> bytes;
   ComponentInfo* top = nullptr;
@@ -919,6 +958,7 @@ struct Resolver {
     t->kind = K::kComponent;
     std::set<std::string> import_names, export_names;
     std::map<std::string, CTypePtr> resources;
+    std::set<const CType*> named;
     const bool root = parent == nullptr;
     for (const Definition& def : c.definitions) {
       if (auto* m = std::get_if<std::pair<size_t, size_t>>(&def)) {
@@ -969,12 +1009,15 @@ struct Resolver {
           for (const auto& [n, item] : ct->imports)
             if (!names.count(n)) invalid(fmt::format("missing import named `{}`", n));
           it->exports = ct->exports;
+          nameInstanceTypes(it, named);
         } else {
           std::set<std::string> names;
           for (const auto& [n, si] : inst->exports) {
             if (!names.insert(n.name).second)
               invalid(fmt::format("export name `{}` conflicts with previous name", n.name));
             it->exports.emplace_back(n.name, itemOf(s, si));
+            if (it->exports.back().second.kind == EK::kType && it->exports.back().second.type)
+              named.insert(it->exports.back().second.type.get());
           }
         }
         s.instances.push_back(it);
@@ -1026,6 +1069,17 @@ struct Resolver {
         checkAnnotatedFunc(imp->name.name, item, resources);
         if (root && item.kind == EK::kComponent)
           invalid("root-level component imports are not supported");
+        if (item.kind == EK::kType && item.type) {
+          if (item.type->kind !=
+              K::kResource) {  // (eq i): the import introduces a new, named index
+            auto copy = std::make_shared<CType>(*item.type);
+            copy->name = imp->name.name;
+            item.type = copy;
+          }
+          named.insert(item.type.get());
+        }
+        if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
+        if (item.kind == EK::kFunc) checkNamed(item.type, named, "import");
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[imp->name.name] = item.type;
         if (!import_names.insert(lowercase(imp->name.name)).second)
@@ -1045,6 +1099,15 @@ struct Resolver {
         checkAnnotatedFunc(ex->name.name, item, resources);
         if (root && item.kind == EK::kComponent)
           invalid("exporting a component from the root component is not supported");
+        if (item.kind == EK::kFunc) checkNamed(item.type, named, "export");
+        if (item.kind == EK::kType && item.type) {
+          // The export introduces a new type index naming the type; uses must go through it.
+          auto copy = std::make_shared<CType>(*item.type);
+          copy->name = ex->name.name;
+          item.type = copy;
+          named.insert(item.type.get());
+        }
+        if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[ex->name.name] = item.type;
         if (!export_names.insert(lowercase(ex->name.name)).second)
