@@ -25,7 +25,10 @@ struct CoreInstanceInfo {
 
 struct Scope {
   Scope* parent = nullptr;
-  bool component = false;  // a component definition (not a component/instance type)
+  bool component = false;                  // a component definition (not a component/instance type)
+  std::set<const CType*> local_resources;  // resources defined (not imported) in this component
+  std::set<const CType*>
+      imported_resources;  // resources that came in through this component's imports
   std::vector<CTypePtr> types, funcs, values, instances, components;
   std::vector<std::shared_ptr<const engine::ModuleInfo>> core_modules;
   std::vector<CoreInstanceInfo> core_instances;
@@ -475,6 +478,76 @@ void checkCanonOptions(const CType& ft, const CanonOpts& opts, bool lift) {
     invalid("canonical option `post-return` cannot be specified for lowerings");
 }
 
+bool refersToResource(const CTypePtr& t, int depth = 0) {
+  if (!t || depth > 100) return false;
+  if (t->kind == K::kResource || t->kind == K::kOwn || t->kind == K::kBorrow) return true;
+  for (const auto& [n, f] : t->fields)
+    if (refersToResource(f, depth + 1)) return true;
+  for (const auto& e : t->elems)
+    if (refersToResource(e, depth + 1)) return true;
+  if (refersToResource(t->result, depth + 1)) return true;
+  for (const auto& [n, item] : t->exports)
+    if (refersToResource(item.type, depth + 1)) return true;
+  for (const auto& [n, item] : t->imports)
+    if (refersToResource(item.type, depth + 1)) return true;
+  return false;
+}
+
+// Canonical ABI byte size (CanonicalABI.md "Element Size"), saturating; validation requires
+// every defined value type to be smaller than 2^28 bytes.
+uint64_t byteSize(const CTypePtr& t, int depth = 0) {
+  constexpr uint64_t kCap = uint64_t(1) << 40;
+  if (!t || depth > 100) return 0;
+  auto align = [](uint64_t n, uint64_t a) { return (n + a - 1) / a * a; };
+  switch (t->kind) {
+    case K::kPrim:
+      switch (t->prim) {
+        case Prim::kBool:
+        case Prim::kS8:
+        case Prim::kU8:
+          return 1;
+        case Prim::kS16:
+        case Prim::kU16:
+          return 2;
+        case Prim::kS64:
+        case Prim::kU64:
+        case Prim::kF64:
+          return 8;
+        case Prim::kString:
+          return 8;
+        default:
+          return 4;
+      }
+    case K::kList:
+      return 8;
+    case K::kFixedList:
+      return std::min(kCap, uint64_t(t->length) * byteSize(t->elems[0], depth + 1));
+    case K::kRecord: {
+      uint64_t n = 0;
+      for (const auto& [name, f] : t->fields) n = std::min(kCap, n + byteSize(f, depth + 1));
+      return n;
+    }
+    case K::kTuple: {
+      uint64_t n = 0;
+      for (const auto& e : t->elems) n = std::min(kCap, n + byteSize(e, depth + 1));
+      return n;
+    }
+    case K::kVariant: {
+      uint64_t n = 0;
+      for (const auto& [name, f] : t->fields) n = std::max(n, byteSize(f, depth + 1));
+      return align(4 + n, 4);
+    }
+    case K::kOption:
+      return 4 + byteSize(t->elems[0], depth + 1);
+    case K::kResult:
+      return 4 + std::max(byteSize(t->elems[0], depth + 1), byteSize(t->elems[1], depth + 1));
+    case K::kFlags:
+      return 4 * ((t->labels.size() + 31) / 32);
+    default:
+      return 4;
+  }
+}
+
 Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
   Scope* target = &s;
   *crossed_component = false;
@@ -603,6 +676,7 @@ CTypePtr typeDef(Scope& s, const TypeDef& d) {
       if (d.resource_dtor) checkCount(s.core_funcs, *d.resource_dtor, "core func");
       auto t = std::make_shared<CType>();
       t->kind = K::kResource;
+      s.local_resources.insert(t.get());
       return t;
     }
   }
@@ -743,8 +817,8 @@ void alias(Scope& s, const Alias& a) {
       switch (a.sort) {
         case Sort::kType: {
           const CTypePtr& t = at(target->types, a.outer_index, "type");
-          if (crossed && t->kind == K::kResource)
-            invalid("refers to resources not defined in the current component");
+          if (crossed && refersToResource(t))
+            invalid("type transitively refers to resources not defined in the current component");
           s.types.push_back(t);
           break;
         }
@@ -1025,6 +1099,8 @@ struct Resolver {
         alias(s, *a);
       } else if (auto* td = std::get_if<std::shared_ptr<TypeDef>>(&def)) {
         s.types.push_back(typeDef(s, **td));
+        if (isValueType(*s.types.back()) && byteSize(s.types.back()) >= (uint64_t(1) << 28))
+          invalid("type exceeds maximum byte size");
       } else if (auto* cn = std::get_if<Canon>(&def)) {
         switch (cn->kind) {
           case Canon::Kind::kLift: {
@@ -1053,6 +1129,11 @@ struct Resolver {
             const CTypePtr& r = at(s.types, cn->type, "type");
             if (r->kind != K::kResource)
               invalid(fmt::format("type index {} is not a resource type", cn->type));
+            // Without type substitution on instantiation the resolver cannot always tell which
+            // resource an instantiated component exports; resources that arrived through this
+            // component's own imports are certainly not local.
+            if (cn->kind != Canon::Kind::kResourceDrop && s.imported_resources.count(r.get()))
+              invalid(fmt::format("type index {} is not a local resource", cn->type));
             ++s.core_funcs;
             break;
           }
@@ -1080,6 +1161,12 @@ struct Resolver {
         }
         if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
         if (item.kind == EK::kFunc) checkNamed(item.type, named, "import");
+        if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
+          s.imported_resources.insert(item.type.get());
+        if (item.kind == EK::kInstance && item.type)
+          for (const auto& [en, e] : item.type->exports)
+            if (e.kind == EK::kType && e.type && e.type->kind == K::kResource)
+              s.imported_resources.insert(e.type.get());
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[imp->name.name] = item.type;
         if (!import_names.insert(lowercase(imp->name.name)).second)
