@@ -319,25 +319,9 @@ const char* cType(ValType t) {
   }
   return "?";
 }
-const char* cellField(ValType t) {
-  switch (t) {
-    case ValType::kI32:
-      return "i32";
-    case ValType::kI64:
-      return "i64";
-    case ValType::kF32:
-      return "f32";
-    case ValType::kF64:
-      return "f64";
-    case ValType::kFuncRef:
-      return "funcref";
-    case ValType::kExternRef:
-      return "externref";
-    case ValType::kV128:
-      return "v128";
-  }
-  return "?";
-}
+// The cumulus_cell_t member for a type is named after the type (wasm_rt.h).
+const char* cellField(ValType t) { return valTypeName(t); }
+
 char multiChar(ValType t) {
   switch (t) {
     case ValType::kI32:
