@@ -12,8 +12,7 @@
 
 namespace cumulus::engine {
 
-Module::Module(ModuleInfo info, std::vector<uint8_t> bytes)
-    : info_(std::move(info)), bytes_(std::move(bytes)) {}
+Module::Module(ModuleInfo info) : info_(std::move(info)) {}
 Module::~Module() = default;
 
 Tier Module::tier() const {
@@ -42,7 +41,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   CUMULUS_TRY(auto parsed, ParsedModule::parse(bytes, config_.features));
   log().debug("compile: parsed + validated in {:.0f} ms", since());
   auto module =
-      std::make_shared<Module>(parsed.info(), std::vector<uint8_t>(bytes.begin(), bytes.end()));
+      std::make_shared<Module>(parsed.info());
   auto use_interpreter = [&](std::string why) -> Expected<std::shared_ptr<Module>> {
     CUMULUS_TRY(auto im, InterpModule::create(bytes));
     module->interp_ = std::move(im);
@@ -57,7 +56,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     return use_interpreter(parsed.info().interpreter_reason);
 
   prepareForTranslation(parsed);
-  module->info_.host_data = parsed.info().host_data;
+  module->info_.host_data = std::move(parsed.mutableInfo().host_data);  // not needed by translation
   std::string key;
   const bool want_native =
       config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;

@@ -87,17 +87,15 @@ class Module {
   std::shared_ptr<CompiledCode> code() const { return code_.load(); }
   Tier tier() const;
   InterpModule* interp() const { return interp_.get(); }
-  std::span<const uint8_t> bytes() const { return bytes_; }
   // Why the fastest tier is not in use, if it is not (for logs and `cumulus inspect`).
   const std::string& tierNote() const { return tier_note_; }
 
-  Module(ModuleInfo info, std::vector<uint8_t> bytes);
+  explicit Module(ModuleInfo info);
   ~Module();
 
  private:
   friend class Engine;
   ModuleInfo info_;
-  std::vector<uint8_t> bytes_;
   std::atomic<std::shared_ptr<CompiledCode>> code_;
   std::unique_ptr<InterpModule> interp_;
   std::string tier_note_;

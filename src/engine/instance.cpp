@@ -362,23 +362,12 @@ std::optional<Extern> Instance::getExport(std::string_view name) {
 }
 
 wasm_rt_memory_t* Instance::defaultMemory() {
-  const auto& ex = module_->info().exports;
-  int first = -1;
-  for (size_t i = 0; i < ex.size(); ++i) {
-    if (ex[i].type.kind != ExternKind::kMemory) continue;
-    if (ex[i].name == "memory") {
-      first = int(i);
-      break;
-    }
-    if (first < 0) first = int(i);
+  const ModuleInfo& info = module_->info();
+  if (auto e = info.default_memory_export) {
+    if (interp_) return interp_->memoryView(*e);
+    return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(*e, data_));
   }
-  if (first >= 0) {
-    if (interp_) return interp_->memoryView(uint32_t(first));
-    return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(uint32_t(first), data_));
-  }
-  for (size_t k = 0; k < imports_.size(); ++k)
-    if (imports_[k].kind == ExternKind::kMemory)
-      return static_cast<wasm_rt_memory_t*>(imports_[k].object);
+  if (auto k = info.default_memory_import) return static_cast<wasm_rt_memory_t*>(imports_[*k].object);
   return nullptr;
 }
 

@@ -681,6 +681,13 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
     }
     info.exports.push_back(std::move(d));
   }
+  for (uint32_t i = 0; i < info.exports.size(); ++i) {
+    if (info.exports[i].type.kind != ExternKind::kMemory) continue;
+    if (!info.default_memory_export || info.exports[i].name == "memory") info.default_memory_export = i;
+    if (info.exports[i].name == "memory") break;
+  }
+  for (uint32_t k = 0; k < info.imports.size() && !info.default_memory_import; ++k)
+    if (info.imports[k].type.kind == ExternKind::kMemory) info.default_memory_import = k;
   info.func_count = m.funcs.size();
   info.func_names.reserve(m.funcs.size());
   for (const wabt::Func* f : m.funcs)

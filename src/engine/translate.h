@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ struct ModuleInfo {
   std::string interpreter_reason;  // why the module must run on the interpreter tier
   size_t func_count = 0;
   std::vector<std::string> func_names;  // debug names by function index ("" when unnamed)
+  // The memory host functions see (Caller::memory): export "memory", else the first exported
+  // memory, else the first imported one.
+  std::optional<uint32_t> default_memory_export, default_memory_import;
   // Active data segments the host copies into memory 0 after instantiation instead of compiling
   // them into C (see prepareForTranslation). Empty when the C code loads its own data.
   struct DataInit {

@@ -39,17 +39,6 @@ uint64_t g_live = 0;           // GUARDED_BY(g_mem_mutex)
 struct sigaction g_prev_segv, g_prev_bus;
 std::once_flag g_init_once;
 
-class ModeScope {
- public:
-  explicit ModeScope(Mode m) : state_(thread()), saved_(state_.mode) { state_.mode = int(m); }
-  ~ModeScope() { state_.mode = saved_; }
-  ThreadState& state() { return state_; }
-
- private:
-  ThreadState& state_;
-  sig_atomic_t saved_;
-};
-
 void registerReservation(uint8_t* base) {
   size_t high = g_reservation_high.load();
   for (size_t i = 0; i < high; ++i) {
