@@ -75,15 +75,7 @@ Expected<std::shared_ptr<CompiledCode>> openSharedObject(const std::filesystem::
   if (!h) return makeError(ErrorCode::kInternal, "dlopen {}: {}", so.string(), dlerror());
   auto code = std::make_shared<NativeCode>(h);
   GlueEntryPoints& e = code->entryMut();
-  e.instance_size = reinterpret_cast<size_t (*)()>(dlsym(h, "cumulus_instance_size"));
-  e.init_module = reinterpret_cast<void (*)()>(dlsym(h, "cumulus_init_module"));
-  e.instantiate = reinterpret_cast<void (*)(void*, void*)>(dlsym(h, "cumulus_instantiate"));
-  e.free_instance = reinterpret_cast<void (*)(void*)>(dlsym(h, "cumulus_free"));
-  e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(dlsym(h, "cumulus_invoke"));
-  e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(dlsym(h, "cumulus_export_ptr"));
-  e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(dlsym(h, "cumulus_memory0"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke ||
-      !e.export_ptr || !e.memory0)
+  if (!resolveGlueEntryPoints([h](const char* name) { return dlsym(h, name); }, e))
     return makeError(ErrorCode::kInternal, "{}: glue entry points missing", so.string());
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));

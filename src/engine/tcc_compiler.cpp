@@ -109,17 +109,8 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_sour
   if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0)
     return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot link the module: {}",
                      errors);
-  auto get = [&](const char* name) { return tcc_get_symbol(s, name); };
   GlueEntryPoints& e = code->entryMut();
-  e.instance_size = reinterpret_cast<size_t (*)()>(get("cumulus_instance_size"));
-  e.init_module = reinterpret_cast<void (*)()>(get("cumulus_init_module"));
-  e.instantiate = reinterpret_cast<void (*)(void*, void*)>(get("cumulus_instantiate"));
-  e.free_instance = reinterpret_cast<void (*)(void*)>(get("cumulus_free"));
-  e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(get("cumulus_invoke"));
-  e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(get("cumulus_export_ptr"));
-  e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(get("cumulus_memory0"));
-  if (!e.instance_size || !e.init_module || !e.instantiate || !e.free_instance || !e.invoke ||
-      !e.export_ptr || !e.memory0)
+  if (!resolveGlueEntryPoints([s](const char* name) { return tcc_get_symbol(s, name); }, e))
     return makeError(ErrorCode::kInternal, "baseline tier: glue entry points missing");
   e.init_module();
   return std::shared_ptr<CompiledCode>(std::move(code));

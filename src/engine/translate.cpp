@@ -770,6 +770,18 @@ void prepareForTranslation(ParsedModule& pm) {
   m.data_segments.clear();
 }
 
+bool resolveGlueEntryPoints(const std::function<void*(const char*)>& lookup, GlueEntryPoints& e) {
+  e.instance_size = reinterpret_cast<size_t (*)()>(lookup("cumulus_instance_size"));
+  e.init_module = reinterpret_cast<void (*)()>(lookup("cumulus_init_module"));
+  e.instantiate = reinterpret_cast<void (*)(void*, void*)>(lookup("cumulus_instantiate"));
+  e.free_instance = reinterpret_cast<void (*)(void*)>(lookup("cumulus_free"));
+  e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(lookup("cumulus_invoke"));
+  e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(lookup("cumulus_export_ptr"));
+  e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(lookup("cumulus_memory0"));
+  return e.instance_size && e.init_module && e.instantiate && e.free_instance && e.invoke && e.export_ptr &&
+         e.memory0;
+}
+
 std::string tccSource(const std::string& c_source) {
   std::string out = "#include <stdint.h>\n" + std::string(kTccPrelude);
   out.reserve(out.size() + c_source.size());

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -97,5 +98,9 @@ struct GlueEntryPoints {
   void* (*export_ptr)(uint32_t export_index, void* instance);
   wasm_rt_memory_t* (*memory0)(void* instance);  // the module's own memory 0, or null
 };
+
+// Looks every entry point up by its glue symbol name (whatever holds the code: a tcc state, a
+// dlopen handle). False if one is missing.
+bool resolveGlueEntryPoints(const std::function<void*(const char*)>& lookup, GlueEntryPoints& out);
 
 }  // namespace cumulus::engine
