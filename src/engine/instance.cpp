@@ -421,37 +421,37 @@ Expected<std::vector<Value>> Instance::call(std::string_view name, std::span<con
   return out;
 }
 
-int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
+Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view name) {
   rt::ThreadState& ts = rt::thread();
-  const Extern& e = imports_[k];
   sig_atomic_t saved = ts.mode;
   ts.mode = int(rt::Mode::kHost);
-  int code = 0;
+  Expected<void> r;
   try {
-    Expected<void> r = [&]() -> Expected<void> {
-      if (e.func.host) {
-        Caller caller(this);
-        return e.func.host->callback(caller, cells);
-      }
-      return callFunc(e.func, cells);  // e.g. a function of an interpreter-tier instance
-    }();
-    if (!r.ok()) {
-      ts.host_message = r.error().message();
-      code = r.error().code() == ErrorCode::kTrap && r.error().detail() ? r.error().detail()
-                                                                        : CUMULUS_TRAP_HOST;
+    if (f.host) {
+      Caller c(caller);
+      r = f.host->callback(c, cells);
+    } else {
+      r = callFunc(f, cells);  // e.g. a function of an instance on another tier
     }
   } catch (const std::exception& ex) {
-    ts.host_message =
-        fmt::format("host function {}.{} threw: {}", module_->info().imports[k].module,
-                    module_->info().imports[k].name, ex.what());
-    code = CUMULUS_TRAP_HOST;
+    r = makeError(ErrorCode::kInternal, "host function {} threw: {}", name, ex.what());
   } catch (...) {
-    ts.host_message = "host function threw an unknown exception";
-    code = CUMULUS_TRAP_HOST;
+    r = makeError(ErrorCode::kInternal, "host function {} threw an unknown exception", name);
   }
   ts.mode = saved;
-  if (!code && ts.interrupt_requested.exchange(false)) code = CUMULUS_TRAP_INTERRUPTED;
-  return code;
+  return r;
+}
+
+int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
+  const ImportDesc& desc = module_->info().imports[k];
+  auto r = callImport(imports_[k].func, this, cells, fmt::format("{}.{}", desc.module, desc.name));
+  rt::ThreadState& ts = rt::thread();
+  if (!r.ok()) {
+    ts.host_message = r.error().message();
+    return r.error().code() == ErrorCode::kTrap && r.error().detail() ? r.error().detail() : CUMULUS_TRAP_HOST;
+  }
+  if (ts.interrupt_requested.exchange(false)) return CUMULUS_TRAP_INTERRUPTED;
+  return 0;
 }
 
 Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options) {

@@ -158,6 +158,11 @@ Expected<std::vector<Extern>> makeStubImports(const Module& module,
                                               uint64_t max_memory_pages = 65536,
                                               uint64_t max_table_elements = UINT32_MAX);
 
+// The wasm→host boundary for an imported function called by `caller`: the thread is in Host mode
+// meanwhile (interrupts wait until it returns) and exceptions become errors, so the trap can be
+// raised by the C caller after these C++ frames are gone. `name` is for messages ("env.log").
+Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view name);
+
 // Calls any Func (host or wasm) from the host.
 Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options = {});
 

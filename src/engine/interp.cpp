@@ -77,22 +77,10 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
       spec.results = codes(e.func.type.results);
       Func f = e.func;
       Instance* self = &owner;
-      spec.call = [f, self](Cell* cells) -> std::string {
-        rt::ThreadState& ts = rt::thread();
-        sig_atomic_t saved = ts.mode;
-        ts.mode = int(rt::Mode::kHost);
-        std::string err;
-        try {
-          Expected<void> r = f.host ? [&] { Caller caller(self); return f.host->callback(caller, cells); }()
-                                    : callFunc(f, cells);
-          if (!r.ok()) err = r.error().message();
-        } catch (const std::exception& ex) {
-          err = fmt::format("host function threw: {}", ex.what());
-        } catch (...) {
-          err = "host function threw";
-        }
-        ts.mode = saved;
-        return err;
+      std::string name = fmt::format("{}.{}", desc.module, desc.name);
+      spec.call = [f, self, name](Cell* cells) -> std::string {
+        auto r = callImport(f, self, cells, name);
+        return r.ok() ? std::string() : r.error().message();
       };
     } else if (e.kind == ExternKind::kGlobal && !e.type.global.mut) {
       spec.kind = ib::ImportSpec::kGlobal;
