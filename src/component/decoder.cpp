@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/binary.h"
+
 namespace cumulus::component {
 
 const char* sortName(Sort s) {
@@ -81,14 +83,9 @@ class Reader {
     return b_[pos_];
   }
   uint32_t u32() {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      uint8_t byte = u8();
-      if (shift == 28 && (byte & 0x70) != 0) fail("integer too large");
-      result |= uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return static_cast<uint32_t>(result);
-    }
-    fail("integer representation too long");
+    uint64_t v;
+    if (const char* e = readUleb128(b_.first(end_), pos_, 32, v)) fail(e);
+    return static_cast<uint32_t>(v);
   }
   // s33, as used for `valtype`: negative values are type opcodes, non-negative are indices.
   int64_t s33() {
@@ -109,7 +106,7 @@ class Reader {
     if (len > end_ - pos_) fail("name length out of bounds");
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), len);
     pos_ += len;
-    if (!validUtf8(s)) fail("malformed UTF-8 encoding");
+    if (!isValidUtf8(s)) fail("malformed UTF-8 encoding");
     return s;
   }
   template <typename F>
@@ -125,39 +122,6 @@ class Reader {
   std::span<const uint8_t> bytes() const { return b_; }
 
  private:
-  static bool validUtf8(const std::string& s) {
-    size_t i = 0, n = s.size();
-    while (i < n) {
-      auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x80) {
-        ++i;
-        continue;
-      }
-      size_t len;
-      uint32_t cp;
-      if ((c >> 5) == 6) {
-        len = 2, cp = c & 0x1f;
-      } else if ((c >> 4) == 14) {
-        len = 3, cp = c & 0x0f;
-      } else if ((c >> 3) == 30) {
-        len = 4, cp = c & 0x07;
-      } else {
-        return false;
-      }
-      if (i + len > n) return false;
-      for (size_t k = 1; k < len; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xc0) != 0x80) return false;
-        cp = (cp << 6) | (cc & 0x3f);
-      }
-      if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-          (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return false;
-      i += len;
-    }
-    return true;
-  }
-
   std::span<const uint8_t> b_;
   size_t pos_, end_;
 };

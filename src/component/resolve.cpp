@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/binary.h"
+
 #include "engine/translate.h"
 
 namespace cumulus::component {
@@ -902,15 +904,10 @@ std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const ui
     if (pos >= b.size()) fail("module (unexpected end)");
     return b[pos++];
   };
-  auto leb = [&]() -> uint64_t {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-      uint8_t x = u8();
-      r |= uint64_t(x & 0x7f) << shift;
-      if (!(x & 0x80)) return r;
-    }
-    fail("LEB128");
-    return 0;
+  auto leb = [&]() -> uint64_t {  // 64-bit: memory64 limits
+    uint64_t r;
+    if (readUleb128(b, pos, 64, r)) fail("LEB128");
+    return r;
   };
   auto name = [&]() {
     uint64_t n = leb();

@@ -18,6 +18,7 @@
 #include <wabt/stream.h>
 #include <wabt/validator.h>
 
+#include "base/binary.h"
 #include "engine/rt/embedded.h"
 
 namespace cumulus::engine {
@@ -532,48 +533,20 @@ static inline void cumulus_check_indirect(const wasm_rt_funcref_table_t* t, u32 
 // the spec forbids and which real modules, e.g. jco's preview1 adapter, trip over), so the framing
 // is checked here and content errors are left to wabt's lenient mode.
 std::string checkCustomSectionFraming(std::span<const uint8_t> b) {
-  auto leb = [&](size_t& pos, uint32_t& out) -> const char* {
-    uint64_t result = 0;
-    for (int shift = 0;; shift += 7) {
-      if (pos >= b.size()) return "unexpected end";
-      uint8_t byte = b[pos++];
-      if (shift == 28 && (byte & 0x70)) return "integer too large";
-      result |= uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) break;
-      if (shift >= 28) return "integer representation too long";
-    }
-    out = static_cast<uint32_t>(result);
-    return nullptr;
-  };
   size_t pos = 8;
   while (pos < b.size()) {
     uint8_t id = b[pos++];
-    uint32_t size;
-    if (const char* e = leb(pos, size)) return e;
+    uint64_t size;
+    if (const char* e = readUleb128(b, pos, 32, size)) return e;
     if (size > b.size() - pos) return "length out of bounds";
     size_t end = pos + size;
     if (id == 0) {
-      uint32_t len;
+      uint64_t len;
       size_t p = pos;
-      if (const char* e = leb(p, len)) return e;
+      if (const char* e = readUleb128(b, p, 32, len)) return e;
       if (p > end || len > end - p) return "unexpected end";
-      std::string_view name(reinterpret_cast<const char*>(b.data() + p), len);
-      // Reuse the decoder-grade check: every byte sequence must be a valid UTF-8 scalar value.
-      for (size_t i = 0; i < name.size();) {
-        auto c = static_cast<unsigned char>(name[i]);
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (n == 0 || i + n > name.size()) return "malformed UTF-8 encoding";
-        uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-        for (size_t k = 1; k < n; ++k) {
-          auto cc = static_cast<unsigned char>(name[i + k]);
-          if ((cc & 0xc0) != 0x80) return "malformed UTF-8 encoding";
-          cp = (cp << 6) | (cc & 0x3f);
-        }
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-          return "malformed UTF-8 encoding";
-        i += n;
-      }
+      if (!isValidUtf8(std::string_view(reinterpret_cast<const char*>(b.data() + p), len)))
+        return "malformed UTF-8 encoding";
     }
     pos = end;
   }
@@ -683,7 +656,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
   }
   for (uint32_t i = 0; i < info.exports.size(); ++i) {
     if (info.exports[i].type.kind != ExternKind::kMemory) continue;
-    if (!info.default_memory_export || info.exports[i].name == "memory") info.default_memory_export = i;
+    if (!info.default_memory_export || info.exports[i].name == "memory")
+      info.default_memory_export = i;
     if (info.exports[i].name == "memory") break;
   }
   for (uint32_t k = 0; k < info.imports.size() && !info.default_memory_import; ++k)
@@ -778,8 +752,8 @@ bool resolveGlueEntryPoints(const std::function<void*(const char*)>& lookup, Glu
   e.invoke = reinterpret_cast<void (*)(uint32_t, void*, Cell*)>(lookup("cumulus_invoke"));
   e.export_ptr = reinterpret_cast<void* (*)(uint32_t, void*)>(lookup("cumulus_export_ptr"));
   e.memory0 = reinterpret_cast<wasm_rt_memory_t* (*)(void*)>(lookup("cumulus_memory0"));
-  return e.instance_size && e.init_module && e.instantiate && e.free_instance && e.invoke && e.export_ptr &&
-         e.memory0;
+  return e.instance_size && e.init_module && e.instantiate && e.free_instance && e.invoke &&
+         e.export_ptr && e.memory0;
 }
 
 std::string tccSource(const std::string& c_source) {
