@@ -288,10 +288,7 @@ void uniqueLabels(const std::vector<std::string>& labels, const char* what) {
   std::set<std::string> seen;
   for (const auto& l : labels) {
     if (!isLabel(l)) invalid(fmt::format("{} name `{}` is not in kebab case", what, l));
-    std::string lower;
-    for (char c : l)
-      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (!seen.insert(lower).second)
+    if (!seen.insert(lowercase(l)).second)
       invalid(fmt::format("{} name `{}` conflicts with a previous name", what, l));
   }
 }

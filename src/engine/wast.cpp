@@ -39,11 +39,16 @@ std::optional<ValType> parseType(const std::string& t) {
   return std::nullopt;
 }
 
+// Bytes per lane of a v128 written with `lane_type`.
+size_t laneWidth(const std::string& lane) {
+  return lane == "i8" ? 1 : lane == "i16" ? 2 : (lane == "i32" || lane == "f32") ? 4 : 8;
+}
+
 // Writes lane values of a v128 into 16 bytes.
 void parseV128(const json& v, uint8_t out[16]) {
   std::string lane = v.value("lane_type", "i32");
   const json& vals = v["value"];
-  size_t width = lane == "i8" ? 1 : lane == "i16" ? 2 : (lane == "i32" || lane == "f32") ? 4 : 8;
+  size_t width = laneWidth(lane);
   for (size_t i = 0; i < vals.size(); ++i) {
     uint64_t bits = std::stoull(vals[i].get<std::string>());
     std::memcpy(out + i * width, &bits, width);
@@ -107,7 +112,7 @@ bool matchLane(const std::string& lane, const std::string& want, const uint8_t* 
     if (want == "nan:arithmetic") return isArithmeticNan64(b);
     return b == std::stoull(want);
   }
-  size_t width = lane == "i8" ? 1 : lane == "i16" ? 2 : lane == "i32" ? 4 : 8;
+  size_t width = laneWidth(lane);
   uint64_t w = std::stoull(want), g = 0;
   std::memcpy(&g, got, width);
   if (width < 8) w &= (1ull << (width * 8)) - 1;
@@ -134,10 +139,7 @@ bool matchValue(const json& want, const Value& got) {
     }
     case ValType::kV128: {
       std::string lane = want.value("lane_type", "i32");
-      size_t width = lane == "i8"                       ? 1
-                     : lane == "i16"                    ? 2
-                     : (lane == "i32" || lane == "f32") ? 4
-                                                        : 8;
+      size_t width = laneWidth(lane);
       const json& vals = want["value"];
       for (size_t i = 0; i < vals.size(); ++i)
         if (!matchLane(lane, vals[i].get<std::string>(), got.cell.v128 + i * width)) return false;
