@@ -10,5 +10,6 @@ void addWastCommand(CLI::App& app, int& status);
 void addCompileCommand(CLI::App& app, int& status);
 void addRunCoreCommand(CLI::App& app, int& status);
 void addInspectCommand(CLI::App& app, int& status);
+void addRunCommand(CLI::App& app, int& status);
 
 }  // namespace cumulus::cli

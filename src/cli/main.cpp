@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   cumulus::cli::addCompileCommand(app, status);
   cumulus::cli::addRunCoreCommand(app, status);
   cumulus::cli::addInspectCommand(app, status);
+  cumulus::cli::addRunCommand(app, status);
   app.parse_complete_callback([&] {
     if (!log_level.empty()) cumulus::setLogLevel(log_level);
   });

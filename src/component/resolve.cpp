@@ -1185,6 +1185,7 @@ struct Resolver {
           // The export introduces a new type index naming the type; uses must go through it.
           auto copy = std::make_shared<CType>(*item.type);
           copy->name = ex->name.name;
+          if (copy->kind == K::kResource) copy->resource = item.type;
           item.type = copy;
           named.insert(item.type.get());
         }
@@ -1197,6 +1198,7 @@ struct Resolver {
         push(s, item);
       }
     }
+    if (top) top->spaces[&c] = ScopeSpaces{s.types, s.funcs, s.values, s.instances, s.components, t->imports};
     if (out) {
       out->imports = t->imports;
       out->exports = t->exports;
@@ -1206,6 +1208,11 @@ struct Resolver {
 };
 
 }  // namespace
+
+const CType* resourceIdentity(const CType* t) {
+  while (t && t->kind == K::kResource && t->resource) t = t->resource.get();
+  return t;
+}
 
 Expected<ComponentInfo> resolve(const Component& component, std::span<const uint8_t> bytes) {
   ComponentInfo info;

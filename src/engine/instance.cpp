@@ -342,7 +342,12 @@ std::optional<uint32_t> Instance::exportIndex(std::string_view name) const {
 std::optional<Extern> Instance::getExport(std::string_view name) {
   auto idx = exportIndex(name);
   if (!idx) return std::nullopt;
-  if (interp_) return interp_->getExport(*idx);
+  return exportAt(*idx);
+}
+
+Extern Instance::exportAt(uint32_t index) {
+  const uint32_t* idx = &index;
+  if (interp_) return *interp_->getExport(*idx);
   const ExportDesc& d = module_->info().exports[*idx];
   Extern e;
   e.kind = d.type.kind;

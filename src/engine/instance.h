@@ -108,6 +108,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   const Module& module() const { return *module_; }
   Tier tier() const;
   std::optional<Extern> getExport(std::string_view name);
+  // Export `index` of module().info().exports (bounds-checked by the caller).
+  Extern exportAt(uint32_t index);
   std::optional<uint32_t> exportIndex(std::string_view name) const;
 
   // Calls export `name` with typed values (types are checked).

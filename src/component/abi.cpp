@@ -1,0 +1,942 @@
+// Canonical ABI (see abi.h). Follows CanonicalABI.md's definitions function by function: the names
+// in comments (despecialize, discriminant_type, flatten_type, lift_flat, …) are the spec's.
+#include "component/abi.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/binary.h"
+
+namespace cumulus::component::abi {
+
+namespace {
+
+using K = CType::Kind;
+using VT = engine::ValType;
+
+[[noreturn]] void trap(std::string message) { throw AbiTrap(std::move(message)); }
+
+uint32_t alignTo(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
+
+uint32_t caseCount(const CType& t) {
+  switch (t.kind) {
+    case K::kVariant:
+      return static_cast<uint32_t>(t.fields.size());
+    case K::kEnum:
+      return static_cast<uint32_t>(t.labels.size());
+    default:  // option, result
+      return 2;
+  }
+}
+
+// discriminant_type: the smallest unsigned integer holding the case index.
+uint32_t discriminantSize(uint32_t cases) {
+  if (cases <= 0x100) return 1;
+  if (cases <= 0x10000) return 2;
+  return 4;
+}
+
+// The payload types of a variant-like type's cases (null: no payload).
+std::vector<const CType*> cases(const CType& t) {
+  std::vector<const CType*> out;
+  switch (t.kind) {
+    case K::kVariant:
+      for (const auto& [n, f] : t.fields) out.push_back(f.get());
+      break;
+    case K::kEnum:
+      out.assign(t.labels.size(), nullptr);
+      break;
+    case K::kOption:
+      out = {nullptr, t.elems[0].get()};
+      break;
+    case K::kResult:
+      out = {t.elems[0].get(), t.elems[1].get()};
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+bool isVariantLike(const CType& t) {
+  return t.kind == K::kVariant || t.kind == K::kEnum || t.kind == K::kOption ||
+         t.kind == K::kResult;
+}
+
+uint32_t maxCaseAlignment(const CType& t) {
+  uint32_t a = 1;
+  for (const CType* c : cases(t))
+    if (c) a = std::max(a, alignment(*c));
+  return a;
+}
+
+uint32_t flagsSize(size_t n) {
+  if (n == 0) return 0;
+  if (n <= 8) return 1;
+  if (n <= 16) return 2;
+  return 4 * static_cast<uint32_t>((n + 31) / 32);
+}
+
+size_t flatCount(const CType* t) {
+  if (!t) return 0;
+  std::vector<VT> v;
+  flatten(std::shared_ptr<const CType>(std::shared_ptr<const CType>(), t), v);
+  return v.size();
+}
+
+VT join(VT a, VT b) {
+  if (a == b) return a;
+  if ((a == VT::kI32 && b == VT::kF32) || (a == VT::kF32 && b == VT::kI32)) return VT::kI32;
+  return VT::kI64;
+}
+
+float canonF32(float f) {
+  if (f != f) {
+    uint32_t bits = 0x7fc00000;
+    std::memcpy(&f, &bits, 4);
+  }
+  return f;
+}
+double canonF64(double f) {
+  if (f != f) {
+    uint64_t bits = 0x7ff8000000000000ull;
+    std::memcpy(&f, &bits, 8);
+  }
+  return f;
+}
+
+uint32_t checkChar(uint32_t c) {
+  if (c >= 0x110000 || (c >= 0xD800 && c <= 0xDFFF))
+    trap(fmt::format("invalid char: {:#x} is not a Unicode scalar value", c));
+  return c;
+}
+
+void appendUtf8(std::string& out, uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// Decodes valid UTF-8 (the caller validated it) into code points.
+std::vector<uint32_t> codePoints(const std::string& s) {
+  std::vector<uint32_t> out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto b = static_cast<uint8_t>(s[i]);
+    uint32_t c;
+    int n;
+    if (b < 0x80) {
+      c = b, n = 1;
+    } else if (b < 0xE0) {
+      c = b & 0x1F, n = 2;
+    } else if (b < 0xF0) {
+      c = b & 0x0F, n = 3;
+    } else {
+      c = b & 0x07, n = 4;
+    }
+    for (int k = 1; k < n && i + k < s.size(); ++k) c = (c << 6) | (uint8_t(s[i + k]) & 0x3F);
+    out.push_back(c);
+    i += n;
+  }
+  return out;
+}
+
+class Memory {
+ public:
+  explicit Memory(Context& cx) : cx_(cx) {
+    if (!cx.memory) trap("canonical ABI: this function needs a memory option but has none");
+  }
+  uint8_t* at(uint32_t ptr, uint64_t len, uint32_t align) const {
+    if (align > 1 && ptr % align != 0) trap(fmt::format("unaligned pointer {:#x}", ptr));
+    if (uint64_t(ptr) + len > cx_.memory->size)
+      trap(fmt::format("out of bounds: {} bytes at {:#x} exceed memory size {}", len, ptr,
+                       cx_.memory->size));
+    return cx_.memory->data + ptr;
+  }
+  template <typename T>
+  T get(uint32_t ptr) const {
+    T v;
+    std::memcpy(&v, at(ptr, sizeof(T), 1), sizeof(T));
+    return v;
+  }
+  template <typename T>
+  void put(uint32_t ptr, T v) const {
+    std::memcpy(at(ptr, sizeof(T), 1), &v, sizeof(T));
+  }
+
+ private:
+  Context& cx_;
+};
+
+uint64_t loadInt(const Memory& m, uint32_t ptr, uint32_t n) {
+  switch (n) {
+    case 1:
+      return m.get<uint8_t>(ptr);
+    case 2:
+      return m.get<uint16_t>(ptr);
+    case 4:
+      return m.get<uint32_t>(ptr);
+    default:
+      return m.get<uint64_t>(ptr);
+  }
+}
+
+void storeInt(const Memory& m, uint32_t ptr, uint32_t n, uint64_t v) {
+  switch (n) {
+    case 1:
+      m.put<uint8_t>(ptr, static_cast<uint8_t>(v));
+      break;
+    case 2:
+      m.put<uint16_t>(ptr, static_cast<uint16_t>(v));
+      break;
+    case 4:
+      m.put<uint32_t>(ptr, static_cast<uint32_t>(v));
+      break;
+    default:
+      m.put<uint64_t>(ptr, v);
+  }
+}
+
+constexpr uint32_t kUtf16Tag = 1u << 31;
+constexpr uint32_t kMaxStringByteLength = (1u << 31) - 1;
+
+// load_string_from_range
+Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
+  Memory m(cx);
+  using E = CanonOpts::Encoding;
+  bool utf16 = cx.encoding == E::kUtf16;
+  uint32_t units = tagged;
+  if (cx.encoding == E::kLatin1Utf16) {
+    utf16 = (tagged & kUtf16Tag) != 0;
+    units = tagged & ~kUtf16Tag;
+  }
+  if (!utf16) {
+    const uint8_t* p = m.at(ptr, units, cx.encoding == E::kUtf8 ? 1 : 2);
+    if (cx.encoding == E::kUtf8) {
+      std::string s(reinterpret_cast<const char*>(p), units);
+      if (!isValidUtf8(s)) trap("invalid utf-8 string");
+      return Val::string(std::move(s));
+    }
+    std::string s;  // latin1
+    s.reserve(units);
+    for (uint32_t i = 0; i < units; ++i) appendUtf8(s, p[i]);
+    return Val::string(std::move(s));
+  }
+  const uint8_t* p = m.at(ptr, uint64_t(units) * 2, 2);
+  std::string s;
+  s.reserve(units);
+  for (uint32_t i = 0; i < units; ++i) {
+    uint32_t u = p[2 * i] | (p[2 * i + 1] << 8);
+    if (u >= 0xD800 && u < 0xDC00 && i + 1 < units) {
+      uint32_t lo = p[2 * i + 2] | (p[2 * i + 3] << 8);
+      if (lo >= 0xDC00 && lo < 0xE000) {
+        appendUtf8(s, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        ++i;
+        continue;
+      }
+    }
+    if (u >= 0xD800 && u < 0xE000) trap("invalid utf-16 string: unpaired surrogate");
+    appendUtf8(s, u);
+  }
+  return Val::string(std::move(s));
+}
+
+// store_string: returns (ptr, tagged code units).
+std::pair<uint32_t, uint32_t> storeString(Context& cx, const std::string& s) {
+  using E = CanonOpts::Encoding;
+  if (cx.encoding == E::kUtf8) {
+    if (s.size() > kMaxStringByteLength) trap("string too long");
+    uint32_t ptr = allocate(cx, 1, static_cast<uint32_t>(s.size()));
+    if (!s.empty()) std::memcpy(Memory(cx).at(ptr, s.size(), 1), s.data(), s.size());
+    return {ptr, static_cast<uint32_t>(s.size())};
+  }
+  std::vector<uint32_t> cps = codePoints(s);
+  bool latin1 = cx.encoding == E::kLatin1Utf16;
+  if (latin1)
+    for (uint32_t c : cps)
+      if (c > 0xFF) latin1 = false;
+  if (latin1) {
+    uint32_t ptr = allocate(cx, 2, static_cast<uint32_t>(cps.size()));
+    uint8_t* p = Memory(cx).at(ptr, cps.size(), 2);
+    for (size_t i = 0; i < cps.size(); ++i) p[i] = static_cast<uint8_t>(cps[i]);
+    return {ptr, static_cast<uint32_t>(cps.size())};
+  }
+  std::vector<uint16_t> units;
+  units.reserve(cps.size());
+  for (uint32_t c : cps) {
+    if (c >= 0x10000) {
+      units.push_back(static_cast<uint16_t>(0xD800 + ((c - 0x10000) >> 10)));
+      units.push_back(static_cast<uint16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+    } else {
+      units.push_back(static_cast<uint16_t>(c));
+    }
+  }
+  if (units.size() * 2 > kMaxStringByteLength) trap("string too long");
+  uint32_t ptr = allocate(cx, 2, static_cast<uint32_t>(units.size() * 2));
+  uint8_t* p = Memory(cx).at(ptr, units.size() * 2, 2);
+  for (size_t i = 0; i < units.size(); ++i) {
+    p[2 * i] = static_cast<uint8_t>(units[i]);
+    p[2 * i + 1] = static_cast<uint8_t>(units[i] >> 8);
+  }
+  uint32_t n = static_cast<uint32_t>(units.size());
+  return {ptr, cx.encoding == E::kLatin1Utf16 ? (n | kUtf16Tag) : n};
+}
+
+bool isByte(const CType& elem) {
+  return elem.kind == K::kPrim && (elem.prim == Prim::kU8 || elem.prim == Prim::kS8);
+}
+
+Val loadList(Context& cx, const CType& elem, uint32_t ptr, uint32_t len) {
+  Memory m(cx);
+  uint32_t esize = size(elem);
+  const uint8_t* p = m.at(ptr, uint64_t(len) * esize, alignment(elem));
+  if (isByte(elem) && elem.prim == Prim::kU8)
+    return Val::bytes(std::string(reinterpret_cast<const char*>(p), len));
+  std::vector<Val> out;
+  out.reserve(len);
+  CTypePtr et(CTypePtr(), &elem);
+  for (uint32_t i = 0; i < len; ++i) out.push_back(load(cx, et, ptr + i * esize));
+  return Val::list(std::move(out));
+}
+
+std::pair<uint32_t, uint32_t> storeList(Context& cx, const CType& elem, const Val& v) {
+  uint32_t esize = size(elem);
+  if (v.kind() == Val::Kind::kBytes) {
+    if (!isByte(elem)) throw ValKindError("a byte list where the type wants list of another type");
+    const std::string& b = v.rawString();
+    uint32_t ptr = allocate(cx, 1, static_cast<uint32_t>(b.size()));
+    if (!b.empty()) std::memcpy(Memory(cx).at(ptr, b.size(), 1), b.data(), b.size());
+    return {ptr, static_cast<uint32_t>(b.size())};
+  }
+  const auto& elems = v.elems();
+  uint64_t bytes = uint64_t(elems.size()) * esize;
+  if (bytes > UINT32_MAX) trap("list too long");
+  uint32_t ptr = allocate(cx, alignment(elem), static_cast<uint32_t>(bytes));
+  CTypePtr et(CTypePtr(), &elem);
+  for (size_t i = 0; i < elems.size(); ++i)
+    store(cx, et, elems[i], ptr + static_cast<uint32_t>(i) * esize);
+  return {ptr, static_cast<uint32_t>(elems.size())};
+}
+
+CTypePtr alias(const CType* t) { return CTypePtr(CTypePtr(), t); }
+
+}  // namespace
+
+uint32_t alignment(const CType& t) {
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kBool:
+        case Prim::kS8:
+        case Prim::kU8:
+          return 1;
+        case Prim::kS16:
+        case Prim::kU16:
+          return 2;
+        case Prim::kS64:
+        case Prim::kU64:
+        case Prim::kF64:
+          return 8;
+        default:
+          return 4;
+      }
+    case K::kList:
+    case K::kOwn:
+    case K::kBorrow:
+    case K::kStream:
+    case K::kFuture:
+    case K::kMap:
+      return 4;
+    case K::kFixedList:
+      return alignment(*t.elems[0]);
+    case K::kRecord: {
+      uint32_t a = 1;
+      for (const auto& [n, f] : t.fields) a = std::max(a, alignment(*f));
+      return a;
+    }
+    case K::kTuple: {
+      uint32_t a = 1;
+      for (const auto& e : t.elems) a = std::max(a, alignment(*e));
+      return a;
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult:
+      return std::max(discriminantSize(caseCount(t)), maxCaseAlignment(t));
+    case K::kFlags: {
+      uint32_t n = flagsSize(t.labels.size());
+      return n >= 4 ? 4 : std::max<uint32_t>(n, 1);
+    }
+    default:
+      return 1;
+  }
+}
+
+uint32_t size(const CType& t) {
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kString:
+          return 8;
+        default:
+          return alignment(t);
+      }
+    case K::kList:
+    case K::kMap:
+      return 8;
+    case K::kOwn:
+    case K::kBorrow:
+    case K::kStream:
+    case K::kFuture:
+      return 4;
+    case K::kFixedList:
+      return t.length * size(*t.elems[0]);
+    case K::kRecord:
+    case K::kTuple: {
+      uint32_t s = 0;
+      auto add = [&](const CType& f) {
+        s = alignTo(s, alignment(f));
+        s += size(f);
+      };
+      if (t.kind == K::kRecord)
+        for (const auto& [n, f] : t.fields) add(*f);
+      else
+        for (const auto& e : t.elems) add(*e);
+      return alignTo(s, alignment(t));
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      uint32_t s = discriminantSize(caseCount(t));
+      s = alignTo(s, maxCaseAlignment(t));
+      uint32_t payload = 0;
+      for (const CType* c : cases(t))
+        if (c) payload = std::max(payload, size(*c));
+      return alignTo(s + payload, alignment(t));
+    }
+    case K::kFlags:
+      return flagsSize(t.labels.size());
+    default:
+      return 0;
+  }
+}
+
+void flatten(const CTypePtr& tp, std::vector<VT>& out) {
+  if (!tp) return;
+  const CType& t = *tp;
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kS64:
+        case Prim::kU64:
+          out.push_back(VT::kI64);
+          return;
+        case Prim::kF32:
+          out.push_back(VT::kF32);
+          return;
+        case Prim::kF64:
+          out.push_back(VT::kF64);
+          return;
+        case Prim::kString:
+          out.push_back(VT::kI32);
+          out.push_back(VT::kI32);
+          return;
+        default:
+          out.push_back(VT::kI32);
+          return;
+      }
+    case K::kList:
+    case K::kMap:
+      out.push_back(VT::kI32);
+      out.push_back(VT::kI32);
+      return;
+    case K::kFixedList:
+      for (uint32_t i = 0; i < t.length; ++i) flatten(t.elems[0], out);
+      return;
+    case K::kRecord:
+      for (const auto& [n, f] : t.fields) flatten(f, out);
+      return;
+    case K::kTuple:
+      for (const auto& e : t.elems) flatten(e, out);
+      return;
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      std::vector<VT> joined;
+      for (const CType* c : cases(t)) {
+        if (!c) continue;
+        std::vector<VT> cf;
+        flatten(alias(c), cf);
+        for (size_t i = 0; i < cf.size(); ++i) {
+          if (i < joined.size())
+            joined[i] = join(joined[i], cf[i]);
+          else
+            joined.push_back(cf[i]);
+        }
+      }
+      out.push_back(VT::kI32);
+      out.insert(out.end(), joined.begin(), joined.end());
+      return;
+    }
+    case K::kFlags:
+      for (size_t i = 0; i < (t.labels.size() + 31) / 32; ++i) out.push_back(VT::kI32);
+      return;
+    default:  // own, borrow, stream, future
+      out.push_back(VT::kI32);
+      return;
+  }
+}
+
+uint32_t allocate(Context& cx, uint32_t align, uint32_t bytes) {
+  if (!cx.realloc) trap("canonical ABI: this function needs a realloc option but has none");
+  engine::Cell cells[4]{};
+  cells[0].i32 = 0;
+  cells[1].i32 = 0;
+  cells[2].i32 = align;
+  cells[3].i32 = bytes;
+  auto r = engine::callFunc(*cx.realloc, cells);
+  if (!r.ok()) throw AbiTrap("realloc: " + r.error().message());
+  uint32_t ptr = cells[0].i32;
+  Memory(cx).at(ptr, bytes, align);  // checks alignment and bounds
+  return ptr;
+}
+
+Val liftFlat(Context& cx, const CTypePtr& tp, std::span<const engine::Cell> cells, size_t& pos) {
+  const CType& t = *tp;
+  auto next = [&]() -> const engine::Cell& {
+    if (pos >= cells.size()) trap("canonical ABI: too few flat values");
+    return cells[pos++];
+  };
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kBool:
+          return Val::boolean(next().i32 != 0);
+        case Prim::kS8:
+          return Val::s8(static_cast<int8_t>(next().i32));
+        case Prim::kU8:
+          return Val::u8(static_cast<uint8_t>(next().i32));
+        case Prim::kS16:
+          return Val::s16(static_cast<int16_t>(next().i32));
+        case Prim::kU16:
+          return Val::u16(static_cast<uint16_t>(next().i32));
+        case Prim::kS32:
+          return Val::s32(static_cast<int32_t>(next().i32));
+        case Prim::kU32:
+          return Val::u32(next().i32);
+        case Prim::kS64:
+          return Val::s64(static_cast<int64_t>(next().i64));
+        case Prim::kU64:
+          return Val::u64(next().i64);
+        case Prim::kF32:
+          return Val::f32(canonF32(next().f32));
+        case Prim::kF64:
+          return Val::f64(canonF64(next().f64));
+        case Prim::kChar:
+          return Val::character(checkChar(next().i32));
+        case Prim::kString: {
+          uint32_t ptr = next().i32;
+          uint32_t len = next().i32;
+          return loadString(cx, ptr, len);
+        }
+        case Prim::kErrorContext:
+          trap("error-context values are not supported");
+      }
+      break;
+    case K::kList: {
+      uint32_t ptr = next().i32;
+      uint32_t len = next().i32;
+      return loadList(cx, *t.elems[0], ptr, len);
+    }
+    case K::kFixedList: {
+      std::vector<Val> out;
+      for (uint32_t i = 0; i < t.length; ++i) out.push_back(liftFlat(cx, t.elems[0], cells, pos));
+      return Val::list(std::move(out));
+    }
+    case K::kRecord: {
+      std::vector<Val> out;
+      out.reserve(t.fields.size());
+      for (const auto& [n, f] : t.fields) out.push_back(liftFlat(cx, f, cells, pos));
+      return Val::record(std::move(out));
+    }
+    case K::kTuple: {
+      std::vector<Val> out;
+      out.reserve(t.elems.size());
+      for (const auto& e : t.elems) out.push_back(liftFlat(cx, e, cells, pos));
+      return Val::tuple(std::move(out));
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      uint32_t disc = next().i32;
+      auto cs = cases(t);
+      if (disc >= cs.size())
+        trap(fmt::format("invalid variant discriminant {} ({} cases)", disc, cs.size()));
+      size_t width = flatCount(&t) - 1;
+      size_t start = pos;
+      std::vector<Val> payload;
+      if (cs[disc]) {
+        // The joined slots hold the case's values in their low bits (cells are unions).
+        payload.push_back(liftFlat(cx, alias(cs[disc]), cells, pos));
+      }
+      pos = start + width;
+      return Val::variant(disc, std::move(payload));
+    }
+    case K::kFlags: {
+      uint32_t bits = next().i32;
+      uint32_t n = static_cast<uint32_t>(t.labels.size());
+      if (n < 32) bits &= (1u << n) - 1;
+      return Val::flags(bits);
+    }
+    case K::kOwn:
+      if (!cx.handles) trap("handles are not supported here");
+      return cx.handles->liftOwn(*t.resource, next().i32);
+    case K::kBorrow:
+      if (!cx.handles) trap("handles are not supported here");
+      return cx.handles->liftBorrow(*t.resource, next().i32);
+    default:
+      trap(fmt::format("type {} is not supported by the canonical ABI here", toWit(tp)));
+  }
+  trap("unreachable");
+}
+
+void lowerFlat(Context& cx, const CTypePtr& tp, const Val& v, std::vector<engine::Cell>& out) {
+  const CType& t = *tp;
+  auto push32 = [&](uint32_t x) {
+    engine::Cell c{};
+    c.i32 = x;
+    out.push_back(c);
+  };
+  auto push64 = [&](uint64_t x) {
+    engine::Cell c{};
+    c.i64 = x;
+    out.push_back(c);
+  };
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kBool:
+          push32(v.asBool() ? 1 : 0);
+          return;
+        case Prim::kS8:
+        case Prim::kU8:
+        case Prim::kS16:
+        case Prim::kU16:
+        case Prim::kS32:
+        case Prim::kU32:
+          push32(static_cast<uint32_t>(v.asU64()));
+          return;
+        case Prim::kChar:
+          push32(checkChar(static_cast<uint32_t>(v.asU64())));
+          return;
+        case Prim::kS64:
+        case Prim::kU64:
+          push64(v.asU64());
+          return;
+        case Prim::kF32: {
+          engine::Cell c{};
+          c.f32 = canonF32(static_cast<float>(v.asF64()));
+          out.push_back(c);
+          return;
+        }
+        case Prim::kF64: {
+          engine::Cell c{};
+          c.f64 = canonF64(v.asF64());
+          out.push_back(c);
+          return;
+        }
+        case Prim::kString: {
+          auto [ptr, len] = storeString(cx, v.asString());
+          push32(ptr);
+          push32(len);
+          return;
+        }
+        case Prim::kErrorContext:
+          trap("error-context values are not supported");
+      }
+      return;
+    case K::kList: {
+      auto [ptr, len] = storeList(cx, *t.elems[0], v);
+      push32(ptr);
+      push32(len);
+      return;
+    }
+    case K::kFixedList: {
+      const auto& e = v.elems();
+      if (e.size() != t.length) throw ValKindError("fixed-length list has the wrong length");
+      for (const Val& x : e) lowerFlat(cx, t.elems[0], x, out);
+      return;
+    }
+    case K::kRecord: {
+      const auto& e = v.elems();
+      if (e.size() != t.fields.size()) throw ValKindError("record has the wrong number of fields");
+      for (size_t i = 0; i < e.size(); ++i) lowerFlat(cx, t.fields[i].second, e[i], out);
+      return;
+    }
+    case K::kTuple: {
+      const auto& e = v.elems();
+      if (e.size() != t.elems.size()) throw ValKindError("tuple has the wrong number of elements");
+      for (size_t i = 0; i < e.size(); ++i) lowerFlat(cx, t.elems[i], e[i], out);
+      return;
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      uint32_t disc = v.discriminant();
+      auto cs = cases(t);
+      if (disc >= cs.size()) throw ValKindError("variant case out of range");
+      size_t width = flatCount(&t) - 1;
+      push32(disc);
+      size_t start = out.size();
+      if (cs[disc]) lowerFlat(cx, alias(cs[disc]), v.payload(), out);
+      while (out.size() < start + width) out.push_back(engine::Cell{});
+      return;
+    }
+    case K::kFlags:
+      push32(v.flagBits());
+      return;
+    case K::kOwn:
+      if (!cx.handles) trap("handles are not supported here");
+      push32(cx.handles->lowerOwn(*t.resource, v));
+      return;
+    case K::kBorrow:
+      if (!cx.handles) trap("handles are not supported here");
+      push32(cx.handles->lowerBorrow(*t.resource, v));
+      return;
+    default:
+      trap(fmt::format("type {} is not supported by the canonical ABI here", toWit(tp)));
+  }
+}
+
+Val load(Context& cx, const CTypePtr& tp, uint32_t ptr) {
+  const CType& t = *tp;
+  Memory m(cx);
+  m.at(ptr, size(t), alignment(t));
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kBool:
+          return Val::boolean(m.get<uint8_t>(ptr) != 0);
+        case Prim::kS8:
+          return Val::s8(m.get<int8_t>(ptr));
+        case Prim::kU8:
+          return Val::u8(m.get<uint8_t>(ptr));
+        case Prim::kS16:
+          return Val::s16(m.get<int16_t>(ptr));
+        case Prim::kU16:
+          return Val::u16(m.get<uint16_t>(ptr));
+        case Prim::kS32:
+          return Val::s32(m.get<int32_t>(ptr));
+        case Prim::kU32:
+          return Val::u32(m.get<uint32_t>(ptr));
+        case Prim::kS64:
+          return Val::s64(m.get<int64_t>(ptr));
+        case Prim::kU64:
+          return Val::u64(m.get<uint64_t>(ptr));
+        case Prim::kF32:
+          return Val::f32(canonF32(m.get<float>(ptr)));
+        case Prim::kF64:
+          return Val::f64(canonF64(m.get<double>(ptr)));
+        case Prim::kChar:
+          return Val::character(checkChar(m.get<uint32_t>(ptr)));
+        case Prim::kString:
+          return loadString(cx, m.get<uint32_t>(ptr), m.get<uint32_t>(ptr + 4));
+        case Prim::kErrorContext:
+          trap("error-context values are not supported");
+      }
+      break;
+    case K::kList:
+      return loadList(cx, *t.elems[0], m.get<uint32_t>(ptr), m.get<uint32_t>(ptr + 4));
+    case K::kFixedList: {
+      std::vector<Val> out;
+      uint32_t es = size(*t.elems[0]);
+      for (uint32_t i = 0; i < t.length; ++i) out.push_back(load(cx, t.elems[0], ptr + i * es));
+      return Val::list(std::move(out));
+    }
+    case K::kRecord:
+    case K::kTuple: {
+      std::vector<Val> out;
+      uint32_t off = 0;
+      auto one = [&](const CTypePtr& f) {
+        off = alignTo(off, alignment(*f));
+        out.push_back(load(cx, f, ptr + off));
+        off += size(*f);
+      };
+      if (t.kind == K::kRecord) {
+        for (const auto& [n, f] : t.fields) one(f);
+        return Val::record(std::move(out));
+      }
+      for (const auto& e : t.elems) one(e);
+      return Val::tuple(std::move(out));
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      auto cs = cases(t);
+      uint32_t ds = discriminantSize(static_cast<uint32_t>(cs.size()));
+      auto disc = static_cast<uint32_t>(loadInt(m, ptr, ds));
+      if (disc >= cs.size())
+        trap(fmt::format("invalid variant discriminant {} ({} cases)", disc, cs.size()));
+      std::vector<Val> payload;
+      if (cs[disc])
+        payload.push_back(load(cx, alias(cs[disc]), ptr + alignTo(ds, maxCaseAlignment(t))));
+      return Val::variant(disc, std::move(payload));
+    }
+    case K::kFlags: {
+      uint32_t n = static_cast<uint32_t>(t.labels.size());
+      auto bits = static_cast<uint32_t>(loadInt(m, ptr, flagsSize(n)));
+      if (n < 32) bits &= (1u << n) - 1;
+      return Val::flags(bits);
+    }
+    case K::kOwn:
+      if (!cx.handles) trap("handles are not supported here");
+      return cx.handles->liftOwn(*t.resource, m.get<uint32_t>(ptr));
+    case K::kBorrow:
+      if (!cx.handles) trap("handles are not supported here");
+      return cx.handles->liftBorrow(*t.resource, m.get<uint32_t>(ptr));
+    default:
+      trap(fmt::format("type {} is not supported by the canonical ABI here", toWit(tp)));
+  }
+  trap("unreachable");
+}
+
+void store(Context& cx, const CTypePtr& tp, const Val& v, uint32_t ptr) {
+  const CType& t = *tp;
+  Memory(cx).at(ptr, size(t), alignment(t));
+  switch (t.kind) {
+    case K::kPrim:
+      switch (t.prim) {
+        case Prim::kBool:
+          Memory(cx).put<uint8_t>(ptr, v.asBool() ? 1 : 0);
+          return;
+        case Prim::kS8:
+        case Prim::kU8:
+        case Prim::kS16:
+        case Prim::kU16:
+        case Prim::kS32:
+        case Prim::kU32:
+        case Prim::kS64:
+        case Prim::kU64:
+          storeInt(Memory(cx), ptr, size(t), v.asU64());
+          return;
+        case Prim::kChar:
+          Memory(cx).put<uint32_t>(ptr, checkChar(static_cast<uint32_t>(v.asU64())));
+          return;
+        case Prim::kF32:
+          Memory(cx).put<float>(ptr, canonF32(static_cast<float>(v.asF64())));
+          return;
+        case Prim::kF64:
+          Memory(cx).put<double>(ptr, canonF64(v.asF64()));
+          return;
+        case Prim::kString: {
+          auto [sp, len] = storeString(cx, v.asString());  // may grow memory: re-resolve after
+          Memory(cx).put<uint32_t>(ptr, sp);
+          Memory(cx).put<uint32_t>(ptr + 4, len);
+          return;
+        }
+        case Prim::kErrorContext:
+          trap("error-context values are not supported");
+      }
+      return;
+    case K::kList: {
+      auto [lp, len] = storeList(cx, *t.elems[0], v);
+      Memory(cx).put<uint32_t>(ptr, lp);
+      Memory(cx).put<uint32_t>(ptr + 4, len);
+      return;
+    }
+    case K::kFixedList: {
+      const auto& e = v.elems();
+      if (e.size() != t.length) throw ValKindError("fixed-length list has the wrong length");
+      uint32_t es = size(*t.elems[0]);
+      for (uint32_t i = 0; i < t.length; ++i) store(cx, t.elems[0], e[i], ptr + i * es);
+      return;
+    }
+    case K::kRecord:
+    case K::kTuple: {
+      const auto& e = v.elems();
+      size_t n = t.kind == K::kRecord ? t.fields.size() : t.elems.size();
+      if (e.size() != n) throw ValKindError("record or tuple has the wrong number of fields");
+      uint32_t off = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const CTypePtr& f = t.kind == K::kRecord ? t.fields[i].second : t.elems[i];
+        off = alignTo(off, alignment(*f));
+        store(cx, f, e[i], ptr + off);
+        off += size(*f);
+      }
+      return;
+    }
+    case K::kVariant:
+    case K::kEnum:
+    case K::kOption:
+    case K::kResult: {
+      auto cs = cases(t);
+      uint32_t disc = v.discriminant();
+      if (disc >= cs.size()) throw ValKindError("variant case out of range");
+      uint32_t ds = discriminantSize(static_cast<uint32_t>(cs.size()));
+      storeInt(Memory(cx), ptr, ds, disc);
+      if (cs[disc]) store(cx, alias(cs[disc]), v.payload(), ptr + alignTo(ds, maxCaseAlignment(t)));
+      return;
+    }
+    case K::kFlags:
+      storeInt(Memory(cx), ptr, flagsSize(t.labels.size()), v.flagBits());
+      return;
+    case K::kOwn:
+    case K::kBorrow: {
+      if (!cx.handles) trap("handles are not supported here");
+      uint32_t h = t.kind == K::kOwn ? cx.handles->lowerOwn(*t.resource, v)
+                                     : cx.handles->lowerBorrow(*t.resource, v);
+      Memory(cx).put<uint32_t>(ptr, h);
+      return;
+    }
+    default:
+      trap(fmt::format("type {} is not supported by the canonical ABI here", toWit(tp)));
+  }
+}
+
+CTypePtr paramsTuple(const CType& func) {
+  auto t = std::make_shared<CType>();
+  t->kind = K::kTuple;
+  for (const auto& [n, p] : func.fields) t->elems.push_back(p);
+  return t;
+}
+
+FlatSig flatSignature(const CType& func, bool lower) {
+  FlatSig sig;
+  for (const auto& [n, p] : func.fields) flatten(p, sig.params);
+  if (sig.params.size() > kMaxFlatParams) {
+    sig.params = {VT::kI32};
+    sig.params_in_memory = true;
+  }
+  flatten(func.result, sig.results);
+  if (sig.results.size() > kMaxFlatResults) {
+    sig.results_in_memory = true;
+    if (lower) {
+      sig.params.push_back(VT::kI32);
+      sig.results.clear();
+    } else {
+      sig.results = {VT::kI32};
+    }
+  }
+  return sig;
+}
+
+}  // namespace cumulus::component::abi
