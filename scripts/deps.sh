@@ -9,6 +9,8 @@ PACKAGES=(
   wabt libtcc-dev tcc
   # base libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libboost-dev
+  # wasi:http: outgoing client (libcurl with OpenSSL), load generator for benchmarks
+  libcurl4-openssl-dev libssl-dev wrk
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-14 lld-14 libclang-rt-14-dev
   wasi-libc libclang-rt-14-dev-wasm32 nodejs hyperfine
@@ -24,4 +26,11 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# npm (for jco, the reference host of differential tests): NodeSource's nodejs bundles it and
+# conflicts with Debian's npm package, so install Debian's only when no npm is present.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
 fi

@@ -11,5 +11,7 @@ void addCompileCommand(CLI::App& app, int& status);
 void addRunCoreCommand(CLI::App& app, int& status);
 void addInspectCommand(CLI::App& app, int& status);
 void addRunCommand(CLI::App& app, int& status);
+void addComponentWastCommand(CLI::App& app, int& status);
+void addServeCommand(CLI::App& app, int& status);
 
 }  // namespace cumulus::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   cumulus::cli::addRunCoreCommand(app, status);
   cumulus::cli::addInspectCommand(app, status);
   cumulus::cli::addRunCommand(app, status);
+  cumulus::cli::addComponentWastCommand(app, status);
+  cumulus::cli::addServeCommand(app, status);
   app.parse_complete_callback([&] {
     if (!log_level.empty()) cumulus::setLogLevel(log_level);
   });

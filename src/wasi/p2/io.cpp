@@ -1,5 +1,6 @@
 // wasi:io (error, poll, streams) and the stream implementations over file descriptors.
 #include <poll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +44,11 @@ class FdInput : public InputStream {
       n = offset_ ? ::pread(fd_, r.data.data(), len, static_cast<off_t>(*offset_))
                   : ::read(fd_, r.data.data(), len);
     } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN && blocking) {  // a non-blocking socket: wait, then retry
+      pollfd p{fd_, POLLIN, 0};
+      ::poll(&p, 1, -1);
+      return read(len, blocking);
+    }
     if (n < 0) {
       if (errno == EAGAIN) {
         r.data.clear();
@@ -88,10 +94,16 @@ class FdOutput : public OutputStream {
   StreamResult write(std::string_view data) override {
     while (!data.empty()) {
       ssize_t n;
-      if (offset_ && !append_)
+      if (offset_ && !append_) {
         n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(*offset_));
-      else
+      } else if (append_) {
+        // Files are not opened O_APPEND (wasi:filesystem writes them at explicit offsets too), so
+        // ask for this one write to go to the end of the file.
+        iovec iov{const_cast<char*>(data.data()), data.size()};
+        n = ::pwritev2(fd_, &iov, 1, -1, RWF_APPEND);
+      } else {
         n = ::write(fd_, data.data(), data.size());
+      }
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN) {
