@@ -130,30 +130,6 @@ void appendUtf8(std::string& out, uint32_t c) {
   }
 }
 
-// Decodes valid UTF-8 (the caller validated it) into code points.
-std::vector<uint32_t> codePoints(const std::string& s) {
-  std::vector<uint32_t> out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    auto b = static_cast<uint8_t>(s[i]);
-    uint32_t c;
-    int n;
-    if (b < 0x80) {
-      c = b, n = 1;
-    } else if (b < 0xE0) {
-      c = b & 0x1F, n = 2;
-    } else if (b < 0xF0) {
-      c = b & 0x0F, n = 3;
-    } else {
-      c = b & 0x07, n = 4;
-    }
-    for (int k = 1; k < n && i + k < s.size(); ++k) c = (c << 6) | (uint8_t(s[i + k]) & 0x3F);
-    out.push_back(c);
-    i += n;
-  }
-  return out;
-}
-
 class Memory {
  public:
   explicit Memory(Context& cx) : cx_(cx) {
@@ -213,10 +189,12 @@ void storeInt(const Memory& m, uint32_t ptr, uint32_t n, uint64_t v) {
 constexpr uint32_t kUtf16Tag = 1u << 31;
 constexpr uint32_t kMaxStringByteLength = (1u << 31) - 1;
 
-// load_string_from_range
+// load_string_from_range. The value remembers the form it had here (Val::StringForm): storing
+// it into another guest follows that form.
 Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
   Memory m(cx);
   using E = CanonOpts::Encoding;
+  using F = Val::StringForm;
   bool utf16 = cx.encoding == E::kUtf16;
   uint32_t units = tagged;
   if (cx.encoding == E::kLatin1Utf16) {
@@ -228,12 +206,12 @@ Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
     if (cx.encoding == E::kUtf8) {
       std::string s(reinterpret_cast<const char*>(p), units);
       if (!isValidUtf8(s)) trap("invalid utf-8 string");
-      return Val::string(std::move(s));
+      return Val::string(std::move(s), F::kUtf8);
     }
     std::string s;  // latin1
     s.reserve(units);
     for (uint32_t i = 0; i < units; ++i) appendUtf8(s, p[i]);
-    return Val::string(std::move(s));
+    return Val::string(std::move(s), F::kLatin1);
   }
   const uint8_t* p = m.at(ptr, uint64_t(units) * 2, 2);
   std::string s;
@@ -251,48 +229,226 @@ Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
     if (u >= 0xD800 && u < 0xE000) trap("invalid utf-16 string: unpaired surrogate");
     appendUtf8(s, u);
   }
-  return Val::string(std::move(s));
+  return Val::string(std::move(s), cx.encoding == E::kUtf16 ? F::kUtf16 : F::kLatin1Utf16);
 }
 
-// store_string: returns (ptr, tagged code units).
-std::pair<uint32_t, uint32_t> storeString(Context& cx, const std::string& s) {
-  using E = CanonOpts::Encoding;
-  if (cx.encoding == E::kUtf8) {
-    if (s.size() > kMaxStringByteLength) trap("string too long");
-    uint32_t ptr = allocate(cx, 1, static_cast<uint32_t>(s.size()));
-    if (!s.empty()) std::memcpy(Memory(cx).at(ptr, s.size(), 1), s.data(), s.size());
-    return {ptr, static_cast<uint32_t>(s.size())};
+// realloc(old_ptr, old_size, align, new_size), its result checked for alignment and bounds.
+uint32_t reallocate(Context& cx, uint32_t old_ptr, uint64_t old_size, uint32_t align,
+                    uint64_t new_size) {
+  if (!cx.realloc) trap("canonical ABI: this function needs a realloc option but has none");
+  engine::Cell cells[4]{};
+  cells[0].i32 = old_ptr;
+  cells[1].i32 = static_cast<uint32_t>(old_size);
+  cells[2].i32 = align;
+  cells[3].i32 = static_cast<uint32_t>(new_size);
+  auto r = engine::callFunc(*cx.realloc, cells);
+  if (!r.ok()) throw AbiTrap("realloc: " + r.error().message());
+  uint32_t ptr = cells[0].i32;
+  Memory(cx).at(ptr, new_size, align);  // checks alignment and bounds
+  return ptr;
+}
+
+// The code point starting at s[i] (s is valid UTF-8); advances i.
+uint32_t nextCodePoint(const std::string& s, size_t& i) {
+  auto b = static_cast<uint8_t>(s[i]);
+  int n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  uint32_t c = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
+  for (int k = 1; k < n && i + k < s.size(); ++k) c = (c << 6) | (uint8_t(s[i + k]) & 0x3F);
+  i += n;
+  return c;
+}
+
+// Writes `c` as UTF-16LE at unit `k` of `p`, advancing k.
+void putUtf16(uint8_t* p, uint32_t c, uint64_t& k) {
+  auto put = [&](uint32_t u) {
+    p[2 * k] = static_cast<uint8_t>(u);
+    p[2 * k + 1] = static_cast<uint8_t>(u >> 8);
+    ++k;
+  };
+  if (c >= 0x10000) {
+    put(0xD800 + ((c - 0x10000) >> 10));
+    put(0xDC00 + ((c - 0x10000) & 0x3FF));
+  } else {
+    put(c);
   }
-  std::vector<uint32_t> cps = codePoints(s);
-  bool latin1 = cx.encoding == E::kLatin1Utf16;
-  if (latin1)
-    for (uint32_t c : cps)
-      if (c > 0xFF) latin1 = false;
-  if (latin1) {
-    uint32_t ptr = allocate(cx, 2, static_cast<uint32_t>(cps.size()));
-    uint8_t* p = Memory(cx).at(ptr, cps.size(), 2);
-    for (size_t i = 0; i < cps.size(); ++i) p[i] = static_cast<uint8_t>(cps[i]);
-    return {ptr, static_cast<uint32_t>(cps.size())};
+}
+
+uint64_t utf16Length(const std::string& s) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < s.size();) n += nextCodePoint(s, i) >= 0x10000 ? 2 : 1;
+  return n;
+}
+
+uint64_t codePointCount(const std::string& s) {
+  uint64_t n = 0;
+  for (char c : s) n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+void checkStringSize(uint64_t bytes) {
+  if (bytes > kMaxStringByteLength)
+    trap(fmt::format("string too long: {} bytes exceed the maximum string size (2^31-1 bytes)",
+                     bytes));
+}
+
+// The spec's store_* functions, one per (source form, destination encoding) pair: each allocates
+// what its source form implies (a worst case where the size is not known up front) and shrinks
+// or grows with further realloc calls, so guests see the same realloc calls under every
+// implementation. Each returns (ptr, tagged code units).
+using StoredString = std::pair<uint32_t, uint32_t>;
+
+// store_string_copy: the destination size follows from the source code units.
+StoredString storeStringCopy(Context& cx, const std::string& s, uint64_t units,
+                             uint32_t unit_size, uint32_t align, CanonOpts::Encoding dst) {
+  uint64_t bytes = unit_size * units;
+  checkStringSize(bytes);
+  uint32_t ptr = reallocate(cx, 0, 0, align, bytes);
+  uint8_t* p = Memory(cx).at(ptr, bytes, 1);
+  if (dst == CanonOpts::Encoding::kUtf8) {
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  } else if (unit_size == 2) {
+    uint64_t k = 0;
+    for (size_t i = 0; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+  } else {  // latin1
+    uint64_t k = 0;
+    for (size_t i = 0; i < s.size();) p[k++] = static_cast<uint8_t>(nextCodePoint(s, i));
   }
-  std::vector<uint16_t> units;
-  units.reserve(cps.size());
-  for (uint32_t c : cps) {
-    if (c >= 0x10000) {
-      units.push_back(static_cast<uint16_t>(0xD800 + ((c - 0x10000) >> 10)));
-      units.push_back(static_cast<uint16_t>(0xDC00 + ((c - 0x10000) & 0x3FF)));
-    } else {
-      units.push_back(static_cast<uint16_t>(c));
+  return {ptr, static_cast<uint32_t>(units)};
+}
+
+// store_string_to_utf8 (from utf16 or latin1): optimistic ASCII first, then the worst case.
+StoredString storeStringToUtf8(Context& cx, const std::string& s, uint64_t units,
+                               uint64_t worst_case) {
+  uint32_t ptr = reallocate(cx, 0, 0, 1, units);
+  size_t ascii = 0;
+  while (ascii < s.size() && static_cast<uint8_t>(s[ascii]) < 0x80) ++ascii;
+  if (ascii) std::memcpy(Memory(cx).at(ptr, ascii, 1), s.data(), ascii);
+  if (ascii == s.size()) return {ptr, static_cast<uint32_t>(units)};
+  checkStringSize(worst_case);
+  ptr = reallocate(cx, ptr, units, 1, worst_case);
+  std::memcpy(Memory(cx).at(ptr + ascii, s.size() - ascii, 1), s.data() + ascii, s.size() - ascii);
+  if (worst_case > s.size()) ptr = reallocate(cx, ptr, worst_case, 1, s.size());
+  return {ptr, static_cast<uint32_t>(s.size())};
+}
+
+// store_utf8_to_utf16: the worst case up front, then shrink.
+StoredString storeUtf8ToUtf16(Context& cx, const std::string& s) {
+  uint64_t worst_case = 2ull * s.size();
+  checkStringSize(worst_case);
+  uint32_t ptr = reallocate(cx, 0, 0, 2, worst_case);
+  uint8_t* p = Memory(cx).at(ptr, worst_case, 1);
+  uint64_t k = 0;
+  for (size_t i = 0; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+  if (2 * k < worst_case) ptr = reallocate(cx, ptr, worst_case, 2, 2 * k);
+  return {ptr, static_cast<uint32_t>(k)};
+}
+
+// store_string_to_latin1_or_utf16 (from utf8 or utf16): latin1 until a code point needs utf16,
+// then inflate in place to the worst case, then shrink.
+StoredString storeStringToLatin1OrUtf16(Context& cx, const std::string& s, uint64_t units) {
+  uint32_t ptr = reallocate(cx, 0, 0, 2, units);
+  uint64_t len = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t at = i;
+    uint32_t c = nextCodePoint(s, i);
+    if (c < 0x100) {
+      Memory(cx).at(ptr + len, 1, 1)[0] = static_cast<uint8_t>(c);
+      ++len;
+      continue;
     }
+    uint64_t worst_case = 2 * units;
+    checkStringSize(worst_case);
+    ptr = reallocate(cx, ptr, units, 2, worst_case);
+    uint8_t* p = Memory(cx).at(ptr, worst_case, 1);
+    for (uint64_t j = len; j-- > 0;) {
+      p[2 * j] = p[j];
+      p[2 * j + 1] = 0;
+    }
+    uint64_t k = len;
+    for (i = at; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+    if (worst_case > 2 * k) ptr = reallocate(cx, ptr, worst_case, 2, 2 * k);
+    return {ptr, static_cast<uint32_t>(k) | kUtf16Tag};
   }
-  if (units.size() * 2 > kMaxStringByteLength) trap("string too long");
-  uint32_t ptr = allocate(cx, 2, static_cast<uint32_t>(units.size() * 2));
-  uint8_t* p = Memory(cx).at(ptr, units.size() * 2, 2);
-  for (size_t i = 0; i < units.size(); ++i) {
-    p[2 * i] = static_cast<uint8_t>(units[i]);
-    p[2 * i + 1] = static_cast<uint8_t>(units[i] >> 8);
+  if (len < units) ptr = reallocate(cx, ptr, units, 2, len);
+  return {ptr, static_cast<uint32_t>(len)};
+}
+
+// store_probably_utf16_to_latin1_or_utf16: utf16 at the source's size, compacted to latin1
+// (and shrunk) when every code point fits.
+StoredString storeProbablyUtf16ToLatin1OrUtf16(Context& cx, const std::string& s, uint64_t units) {
+  uint64_t bytes = 2 * units;
+  checkStringSize(bytes);
+  uint32_t ptr = reallocate(cx, 0, 0, 2, bytes);
+  uint8_t* p = Memory(cx).at(ptr, bytes, 1);
+  uint64_t k = 0;
+  bool latin1 = true;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t c = nextCodePoint(s, i);
+    latin1 = latin1 && c < 0x100;
+    putUtf16(p, c, k);
   }
-  uint32_t n = static_cast<uint32_t>(units.size());
-  return {ptr, cx.encoding == E::kLatin1Utf16 ? (n | kUtf16Tag) : n};
+  if (!latin1) return {ptr, static_cast<uint32_t>(k) | kUtf16Tag};
+  for (uint64_t i = 0; i < k; ++i) p[i] = p[2 * i];
+  ptr = reallocate(cx, ptr, bytes, 1, k);
+  return {ptr, static_cast<uint32_t>(k)};
+}
+
+// store_string_into_range: dispatches on the value's source form and this side's encoding.
+StoredString storeString(Context& cx, const Val& v) {
+  using E = CanonOpts::Encoding;
+  using F = Val::StringForm;
+  const std::string& s = v.asString();
+  // Guests rely on strings being valid (Rust's `String`); a host value that is not is the host's
+  // error, found before anything reaches the guest.
+  if (!isValidUtf8(s)) throw ValKindError("string is not valid UTF-8");
+  if (s.size() > kMaxStringByteLength)
+    trap(fmt::format("string too long: {} bytes exceed the maximum string size (2^31-1 bytes)",
+                     s.size()));
+  F form = v.stringForm();
+  if (form == F::kLatin1)  // a host may label a string it made; trust only what holds
+    for (size_t i = 0; i < s.size();)
+      if (nextCodePoint(s, i) >= 0x100) form = F::kUtf8;
+  switch (cx.encoding) {
+    case E::kUtf8:
+      switch (form) {
+        case F::kUtf8:
+          return storeStringCopy(cx, s, s.size(), 1, 1, E::kUtf8);
+        case F::kUtf16:
+        case F::kLatin1Utf16: {
+          uint64_t units = utf16Length(s);
+          return storeStringToUtf8(cx, s, units, 3 * units);
+        }
+        case F::kLatin1: {
+          uint64_t units = codePointCount(s);
+          return storeStringToUtf8(cx, s, units, 2 * units);
+        }
+      }
+      break;
+    case E::kUtf16:
+      switch (form) {
+        case F::kUtf8:
+          return storeUtf8ToUtf16(cx, s);
+        case F::kUtf16:
+        case F::kLatin1Utf16:
+          return storeStringCopy(cx, s, utf16Length(s), 2, 2, E::kUtf16);
+        case F::kLatin1:
+          return storeStringCopy(cx, s, codePointCount(s), 2, 2, E::kUtf16);
+      }
+      break;
+    case E::kLatin1Utf16:
+      switch (form) {
+        case F::kUtf8:
+          return storeStringToLatin1OrUtf16(cx, s, s.size());
+        case F::kUtf16:
+          return storeStringToLatin1OrUtf16(cx, s, utf16Length(s));
+        case F::kLatin1:
+          return storeStringCopy(cx, s, codePointCount(s), 1, 2, E::kLatin1Utf16);
+        case F::kLatin1Utf16:
+          return storeProbablyUtf16ToLatin1OrUtf16(cx, s, utf16Length(s));
+      }
+      break;
+  }
+  trap("unknown string encoding");
 }
 
 bool isByte(const CType& elem) {
@@ -332,6 +488,14 @@ std::pair<uint32_t, uint32_t> storeList(Context& cx, const CType& elem, const Va
 }
 
 CTypePtr alias(const CType* t) { return CTypePtr(CTypePtr(), t); }
+
+// map<K, V> has the layout of list<tuple<K, V>>; its values are lists of (key, value) tuples.
+CTypePtr mapEntry(const CType& map) {
+  auto t = std::make_shared<CType>();
+  t->kind = K::kTuple;
+  t->elems = map.elems;
+  return t;
+}
 
 }  // namespace
 
@@ -504,17 +668,7 @@ void flatten(const CTypePtr& tp, std::vector<VT>& out) {
 }
 
 uint32_t allocate(Context& cx, uint32_t align, uint32_t bytes) {
-  if (!cx.realloc) trap("canonical ABI: this function needs a realloc option but has none");
-  engine::Cell cells[4]{};
-  cells[0].i32 = 0;
-  cells[1].i32 = 0;
-  cells[2].i32 = align;
-  cells[3].i32 = bytes;
-  auto r = engine::callFunc(*cx.realloc, cells);
-  if (!r.ok()) throw AbiTrap("realloc: " + r.error().message());
-  uint32_t ptr = cells[0].i32;
-  Memory(cx).at(ptr, bytes, align);  // checks alignment and bounds
-  return ptr;
+  return reallocate(cx, 0, 0, align, bytes);
 }
 
 Val liftFlat(Context& cx, const CTypePtr& tp, std::span<const engine::Cell> cells, size_t& pos) {
@@ -563,6 +717,11 @@ Val liftFlat(Context& cx, const CTypePtr& tp, std::span<const engine::Cell> cell
       uint32_t ptr = next().i32;
       uint32_t len = next().i32;
       return loadList(cx, *t.elems[0], ptr, len);
+    }
+    case K::kMap: {
+      uint32_t ptr = next().i32;
+      uint32_t len = next().i32;
+      return loadList(cx, *mapEntry(t), ptr, len);
     }
     case K::kFixedList: {
       std::vector<Val> out;
@@ -663,7 +822,7 @@ void lowerFlat(Context& cx, const CTypePtr& tp, const Val& v, std::vector<engine
           return;
         }
         case Prim::kString: {
-          auto [ptr, len] = storeString(cx, v.asString());
+          auto [ptr, len] = storeString(cx, v);
           push32(ptr);
           push32(len);
           return;
@@ -672,8 +831,9 @@ void lowerFlat(Context& cx, const CTypePtr& tp, const Val& v, std::vector<engine
           trap("error-context values are not supported");
       }
       return;
-    case K::kList: {
-      auto [ptr, len] = storeList(cx, *t.elems[0], v);
+    case K::kList:
+    case K::kMap: {
+      auto [ptr, len] = storeList(cx, t.kind == K::kMap ? *mapEntry(t) : *t.elems[0], v);
       push32(ptr);
       push32(len);
       return;
@@ -765,6 +925,8 @@ Val load(Context& cx, const CTypePtr& tp, uint32_t ptr) {
       break;
     case K::kList:
       return loadList(cx, *t.elems[0], m.get<uint32_t>(ptr), m.get<uint32_t>(ptr + 4));
+    case K::kMap:
+      return loadList(cx, *mapEntry(t), m.get<uint32_t>(ptr), m.get<uint32_t>(ptr + 4));
     case K::kFixedList: {
       std::vector<Val> out;
       uint32_t es = size(*t.elems[0]);
@@ -848,7 +1010,7 @@ void store(Context& cx, const CTypePtr& tp, const Val& v, uint32_t ptr) {
           Memory(cx).put<double>(ptr, canonF64(v.asF64()));
           return;
         case Prim::kString: {
-          auto [sp, len] = storeString(cx, v.asString());  // may grow memory: re-resolve after
+          auto [sp, len] = storeString(cx, v);  // may grow memory: re-resolve after
           Memory(cx).put<uint32_t>(ptr, sp);
           Memory(cx).put<uint32_t>(ptr + 4, len);
           return;
@@ -857,8 +1019,9 @@ void store(Context& cx, const CTypePtr& tp, const Val& v, uint32_t ptr) {
           trap("error-context values are not supported");
       }
       return;
-    case K::kList: {
-      auto [lp, len] = storeList(cx, *t.elems[0], v);
+    case K::kList:
+    case K::kMap: {
+      auto [lp, len] = storeList(cx, t.kind == K::kMap ? *mapEntry(t) : *t.elems[0], v);
       Memory(cx).put<uint32_t>(ptr, lp);
       Memory(cx).put<uint32_t>(ptr + 4, len);
       return;

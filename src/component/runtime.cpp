@@ -28,6 +28,7 @@ using EK = ExternType::Kind;
 
 struct PlanError {
   std::string message;
+  ErrorCode code = ErrorCode::kLinkError;  // an invalid core module keeps the engine's code
 };
 [[noreturn]] void fail(std::string message) { throw PlanError{std::move(message)}; }
 
@@ -102,10 +103,19 @@ void Linker::func(std::string_view iface, std::string_view name, HostFn fn) {
 const ResourceType* Linker::resource(std::string_view iface, std::string_view name,
                                      std::function<void(CallContext&, uint32_t)> dtor) {
   auto& slot = interface(iface).resources[std::string(name)];
-  if (!slot) slot = std::make_unique<ResourceType>();
+  if (!slot) slot = std::make_shared<ResourceType>();
   slot->name = fmt::format("{}#{}", iface, name);
   slot->host_dtor = std::move(dtor);
   return slot.get();
+}
+
+void Linker::resourceAlias(std::string_view iface, std::string_view name,
+                           const ResourceType* type) {
+  std::shared_ptr<ResourceType> found;
+  for (const auto& i : interfaces_)
+    for (const auto& [n, r] : i->resources)
+      if (r.get() == type) found = r;
+  if (found) interface(iface).resources[std::string(name)] = std::move(found);
 }
 
 const HostInterface* Linker::find(std::string_view import_name) const {
@@ -162,6 +172,7 @@ struct LowerDef {
   CTypePtr type;
   OptsRt opts;
   uint32_t static_instance = 0;
+  uint32_t type_static = 0;  // resolves `type`'s resources (see Item::type_static)
   abi::FlatSig sig;
   CTypePtr params;
   std::string name;
@@ -186,6 +197,7 @@ struct LocalResourceDef {
 struct CoreStep {
   uint32_t module = 0;
   std::vector<CoreRef> imports;
+  uint32_t static_instance = 0;  // the body creating it (entered while its start function runs)
 };
 
 struct InstanceVal;
@@ -200,6 +212,10 @@ struct Item {
   const Component* component = nullptr;
   PScope* closure = nullptr;
   uint32_t module = 0;
+  // Funcs: the static instance whose resource bindings give `type`'s resources their meaning
+  // (the lifting body, or the importing body for an import bound to an argument). One body
+  // instantiated twice has one set of types but two sets of resources.
+  uint32_t type_static = 0;
 };
 
 struct InstanceVal {
@@ -297,8 +313,9 @@ class Planner {
     if (it != module_ids_.end()) return it->second;
     auto m = p_.engine->compile(bytes_.subspan(range.first, range.second));
     if (!m.ok())
-      fail(fmt::format("core module {} (at byte {}): {}", p_.modules.size(), range.first,
-                       m.error().message()));
+      throw PlanError{fmt::format("core module {} (at byte {}): {}", p_.modules.size(),
+                                  range.first, m.error().message()),
+                      m.error().code()};
     p_.modules.push_back(std::move(*m));
     uint32_t id = static_cast<uint32_t>(p_.modules.size() - 1);
     module_ids_[range.first] = id;
@@ -407,6 +424,17 @@ class Planner {
     return r;
   }
 
+  // Whether an imported instance type asks for nothing at run time: its exports are only
+  // non-resource types and instances of the same kind (wasmtime: empty instances need no host).
+  static bool needsNothing(const CType& instance) {
+    for (const auto& [en, e] : instance.exports) {
+      if (e.kind == EK::kInstance && e.type && needsNothing(*e.type)) continue;
+      if (e.kind == EK::kType && (!e.type || e.type->kind != K::kResource)) continue;
+      return false;
+    }
+    return true;
+  }
+
   // Binds an import of the root component to the linker.
   Item hostImport(PScope& s, const std::string& name, const ExternItem& type) {
     Item item;
@@ -414,6 +442,13 @@ class Planner {
     item.type = type.type;
     if (type.kind == EK::kInstance) {
       const HostInterface* iface = linker_.find(name);
+      if (iface && iface->funcs.count(name))  // a root-level function: Linker::func(name, name)
+        fail(fmt::format("import `{}` is an instance, but the host defines a function by that name",
+                         name));
+      if (!iface && needsNothing(*type.type)) {  // nothing to supply: any host satisfies it
+        item.instance = std::make_shared<InstanceVal>();
+        return item;
+      }
       if (!iface)
         fail(fmt::format("unknown import `{}`: the host does not provide this interface", name));
       item.instance = std::make_shared<InstanceVal>();
@@ -431,6 +466,12 @@ class Planner {
         } else if (e.kind == EK::kType && e.type && e.type->kind == K::kResource &&
                    findRes(s.static_id, e.type.get())) {
           x.res = findRes(s.static_id, e.type.get());  // `use`d from an earlier import
+          // `(eq ...)` to it: a resource the host defines under this name must be that one.
+          auto r = iface->resources.find(en);
+          if (r != iface->resources.end() && x.res->host != r->second.get())
+            fail(fmt::format("import `{}`: mismatched resource types: `{}` must be the same type "
+                             "as the resource it is declared equal to, but the host's differs",
+                             name, en));
         } else if (e.kind == EK::kType && e.type && e.type->kind == K::kResource) {
           auto r = iface->resources.find(en);
           if (r == iface->resources.end())
@@ -459,22 +500,48 @@ class Planner {
       return item;
     }
     if (type.kind == EK::kType && type.type && type.type->kind != K::kResource) return item;
+    if (type.kind == EK::kType && type.type) {
+      // A root-level resource type: another import's (a world's `use iface.{r}` imports it as
+      // `type (eq …)`), or one the host defines as Linker::resource(name, name), like root-level
+      // functions are Linker::func(name, name).
+      if (auto r = findRes(s.static_id, type.type.get())) {
+        item.res = r;
+        return item;
+      }
+      if (const HostInterface* iface = linker_.find(name)) {
+        auto r = iface->resources.find(name);
+        if (r != iface->resources.end()) {
+          item.res = ResRef{r->second.get(), -1};
+          return item;
+        }
+      }
+      fail(fmt::format("unknown import `{}`: the host does not provide this resource type", name));
+    }
     fail(fmt::format("unknown import `{}`: the host does not provide {} imports", name,
                      kindName(type.kind)));
   }
 
-  // Binds a nested component's import to its instantiation argument.
-  void bindArg(PScope& s, const ExternItem& type, const Item& arg) {
+  // Binds a nested component's import to its instantiation argument and returns the item as the
+  // importer sees it: its funcs typed by the import's declared types (whose resources are the
+  // importer's, bound here), its instances showing only the declared exports.
+  Item bindArg(PScope& s, const ExternItem& type, const Item& arg) {
+    Item out = arg;
     if (type.kind == EK::kType && type.type && type.type->kind == K::kResource && arg.res)
       bindRes(s.static_id, type.type.get(), *arg.res);
+    if (type.kind == EK::kFunc && type.type) {
+      out.type = type.type;
+      out.type_static = s.static_id;
+    }
     if (type.kind == EK::kInstance && type.type && arg.instance) {
+      out.instance = std::make_shared<InstanceVal>();
       for (const auto& [en, e] : type.type->exports) {
         auto it = arg.instance->items.find(en);
         if (it == arg.instance->items.end())
           fail(fmt::format("instantiation argument is missing export `{}`", en));
-        bindArg(s, e, it->second);
+        out.instance->items[en] = bindArg(s, e, it->second);
       }
     }
+    return out;
   }
 
   void body(PScope& s, const Component& c, const std::map<std::string, Item, std::less<>>* args) {
@@ -489,6 +556,7 @@ class Planner {
           const engine::ModuleInfo& info = p_.modules[mod]->info();
           CoreStep step;
           step.module = mod;
+          step.static_instance = s.static_id;
           for (const auto& imp : info.imports) {
             const CoreInst* arg = nullptr;
             for (const auto& [n, idx] : ci->args)
@@ -580,8 +648,7 @@ class Planner {
         } else {
           auto it = args->find(imp->name.name);
           if (it == args->end()) fail(fmt::format("missing instantiation argument `{}`", imp->name.name));
-          item = it->second;
-          bindArg(s, type, item);
+          item = bindArg(s, type, it->second);
         }
         if (type.kind == EK::kType && type.type && type.type->kind == K::kResource && item.res)
           bindRes(s.static_id, type.type.get(), *item.res);
@@ -654,6 +721,7 @@ class Planner {
         it.kind = EK::kFunc;
         it.type = p_.lifts.back().type;
         it.func = FuncVal{false, static_cast<uint32_t>(p_.lifts.size() - 1), it.type};
+        it.type_static = s.static_id;
         s.funcs.push_back(it);
         break;
       }
@@ -661,7 +729,9 @@ class Planner {
         const Item& f = at(s.funcs, cn.func, "func");
         LowerDef d;
         d.callee = f.func;
-        d.type = f.func.type ? f.func.type : f.type;
+        // The lowering side's view of the type (an import's declared type, not the callee's).
+        d.type = f.type ? f.type : f.func.type;
+        d.type_static = f.type_static;
         d.opts = opts(s, cn.opts);
         d.static_instance = s.static_id;
         d.sig = abi::flatSignature(*d.type, /*lower=*/true);
@@ -676,7 +746,10 @@ class Planner {
       case Canon::Kind::kResourceDrop:
       case Canon::Kind::kResourceRep: {
         const CTypePtr& t = at(s.spaces->types, cn.type, "type");
-        auto r = findRes(s.static_id, t.get());
+        // The type's own binding first: an alias of a resource from one of two instances of the
+        // same component has the identity of both.
+        const Item& ti = at(s.types, cn.type, "type");
+        auto r = ti.res ? ti.res : findRes(s.static_id, t.get());
         if (!r) fail(fmt::format("resource type {} is not bound to a definition", cn.type));
         if (cn.kind != Canon::Kind::kResourceDrop && r->local < 0)
           fail(fmt::format("resource.new/rep of a resource this component does not define"));
@@ -761,6 +834,9 @@ struct ComponentInstance::State {
   std::vector<uint8_t> entered;     // per static instance: on the call stack
   std::vector<CachedOpts> lift_cache, lower_cache;
   engine::Store store;
+  // Set by the first trap inside the instance: it may not run again ("lockdown", Explainer.md's
+  // component invariants), since its state may be half-updated.
+  std::optional<std::string> trapped;
 };
 
 namespace {
@@ -812,8 +888,10 @@ class Runtime {
 
   class Handles : public abi::HandleOps {
    public:
-    Handles(Runtime& rt, uint32_t static_id, uint32_t* borrows)
-        : rt_(rt), static_id_(static_id), borrows_(borrows) {}
+    // `static_id`: the instance whose table holds the handles; `type_static`: the one whose
+    // bindings resolve the types' resources (see Item::type_static).
+    Handles(Runtime& rt, uint32_t static_id, uint32_t type_static, uint32_t* borrows)
+        : rt_(rt), static_id_(static_id), type_static_(type_static), borrows_(borrows) {}
     ~Handles() override {
       for (uint32_t h : lent_) {
         try {
@@ -824,7 +902,7 @@ class Runtime {
       }
     }
     Val liftOwn(const CType& resource, uint32_t h) override {
-      const ResourceType* t = rt_.resourceType(static_id_, resource);
+      const ResourceType* t = rt_.resourceType(type_static_, resource);
       HandleEntry& e = table().get(h);
       if (e.type != t) throw abi::AbiTrap(fmt::format("handle {} is not a {}", h, t->name));
       if (!e.own) throw abi::AbiTrap(fmt::format("handle {} is a borrow, not an owned handle", h));
@@ -833,7 +911,7 @@ class Runtime {
       return Val::own(t, x.rep);
     }
     Val liftBorrow(const CType& resource, uint32_t h) override {
-      const ResourceType* t = rt_.resourceType(static_id_, resource);
+      const ResourceType* t = rt_.resourceType(type_static_, resource);
       HandleEntry& e = table().get(h);
       if (e.type != t) throw abi::AbiTrap(fmt::format("handle {} is not a {}", h, t->name));
       if (e.own) {
@@ -843,17 +921,17 @@ class Runtime {
       return Val::borrow(t, e.rep);
     }
     uint32_t lowerOwn(const CType& resource, const Val& v) override {
-      const ResourceType* t = rt_.resourceType(static_id_, resource);
-      if (v.resourceType() != t)
-        throw abi::AbiTrap(fmt::format("expected a {} handle, got {}", t->name,
+      const ResourceType* t = rt_.resourceType(type_static_, resource);
+      if (v.resourceType() != t)  // lowered handles come from the host: its error
+        throw ValKindError(fmt::format("expected a {} handle, got {}", t->name,
                                        v.resourceType() ? v.resourceType()->name : "null"));
       if (v.kind() != Val::Kind::kOwn) throw ValKindError("expected an owned handle");
       return table().add(HandleEntry{t, v.rep(), true, 0, nullptr});
     }
     uint32_t lowerBorrow(const CType& resource, const Val& v) override {
-      const ResourceType* t = rt_.resourceType(static_id_, resource);
-      if (v.resourceType() != t)
-        throw abi::AbiTrap(fmt::format("expected a {} handle, got {}", t->name,
+      const ResourceType* t = rt_.resourceType(type_static_, resource);
+      if (v.resourceType() != t)  // lowered handles come from the host: its error
+        throw ValKindError(fmt::format("expected a {} handle, got {}", t->name,
                                        v.resourceType() ? v.resourceType()->name : "null"));
       // A borrow of a resource this instance defines is passed as its representation.
       if (t->owner == &rt_.inst_ &&
@@ -868,6 +946,7 @@ class Runtime {
     HandleTable& table() { return rt_.st_.tables[static_id_]; }
     Runtime& rt_;
     uint32_t static_id_;
+    uint32_t type_static_;
     uint32_t* borrows_;
     std::vector<uint32_t> lent_;
   };
@@ -904,6 +983,15 @@ class Runtime {
     if (st_.entered[d.static_instance])
       return makeError(ErrorCode::kTrap,
                        "cannot enter component instance: it is already on the call stack");
+    if (st_.trapped)
+      return makeError(ErrorCode::kTrap, "cannot enter component instance: it trapped earlier ({})",
+                       *st_.trapped);
+    // Once the guest has run, a failure leaves it in an unknown state: lock the instance down.
+    bool ran = false;
+    auto lockdown = [&](Error e) {
+      if (ran && !st_.trapped) st_.trapped = e.message();
+      return e;
+    };
     st_.entered[d.static_instance] = 1;
     struct Leave {
       uint8_t& flag;
@@ -914,7 +1002,7 @@ class Runtime {
     Val result;
     std::vector<engine::Cell> cells;
     try {
-      Handles handles(*this, d.static_instance, &borrows);
+      Handles handles(*this, d.static_instance, d.static_instance, &borrows);
       abi::Context cx{c.memory, c.has_realloc ? &c.realloc : nullptr, d.opts.encoding, &handles};
       if (d.sig.params_in_memory) {
         uint32_t ptr = abi::allocate(cx, abi::alignment(*d.params), abi::size(*d.params));
@@ -926,8 +1014,9 @@ class Runtime {
         for (size_t i = 0; i < args.size(); ++i) abi::lowerFlat(cx, d.type->fields[i].second, args[i], cells);
       }
       cells.resize(std::max<size_t>({cells.size(), d.sig.results.size(), 1}));
+      ran = true;
       auto r = engine::callFunc(c.func, cells.data(), options);
-      if (!r.ok()) return std::move(r).error();
+      if (!r.ok()) return lockdown(std::move(r).error());
       if (d.type->result) {
         if (d.sig.results_in_memory) {
           result = abi::load(cx, d.type->result, cells[0].i32);
@@ -937,7 +1026,7 @@ class Runtime {
         }
       }
     } catch (const abi::AbiTrap& e) {
-      return makeError(ErrorCode::kTrap, "canonical ABI: {}", e.what());
+      return lockdown(makeError(ErrorCode::kTrap, "canonical ABI: {}", e.what()));
     } catch (const ValKindError& e) {
       return makeError(ErrorCode::kInvalidArgument, "argument does not match the function type: {}",
                        e.what());
@@ -946,10 +1035,11 @@ class Runtime {
       std::vector<engine::Cell> pr(cells.begin(), cells.begin() + d.sig.results.size());
       pr.resize(std::max<size_t>(pr.size(), 1));
       auto r = engine::callFunc(c.post_return, pr.data(), options);
-      if (!r.ok()) return std::move(r).error();
+      if (!r.ok()) return lockdown(std::move(r).error());
     }
     if (borrows != 0)
-      return makeError(ErrorCode::kTrap, "borrow handles still remain at the end of the call");
+      return lockdown(
+          makeError(ErrorCode::kTrap, "borrow handles still remain at the end of the call"));
     return result;
   }
 
@@ -957,7 +1047,7 @@ class Runtime {
     const LowerDef& d = p_.lowers[id];
     CachedOpts& c = cache(st_.lower_cache[id], d.opts, nullptr);
     try {
-      Handles handles(*this, d.static_instance, nullptr);
+      Handles handles(*this, d.static_instance, d.type_static, nullptr);
       abi::Context cx{c.memory, c.has_realloc ? &c.realloc : nullptr, d.opts.encoding, &handles};
       std::vector<Val> args;
       if (d.sig.params_in_memory) {
@@ -1070,7 +1160,7 @@ Expected<std::shared_ptr<ComponentPlan>> ComponentPlan::create(engine::Engine& e
   try {
     Planner(p, linker, bytes).root();
   } catch (const PlanError& e) {
-    return makeError(ErrorCode::kLinkError, "{}", e.message);
+    return makeError(e.code, "{}", e.message);
   }
   return plan;
 }
@@ -1127,7 +1217,10 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
     std::vector<engine::Extern> imports;
     imports.reserve(step.imports.size());
     for (const CoreRef& r : step.imports) imports.push_back(rt.resolve(r));
+    // A start function calling back into a function lifted by the same body re-enters it.
+    st.entered[step.static_instance] = 1;
     auto ci = engine::Instance::create(*p.engine, p.modules[step.module], std::move(imports), io);
+    st.entered[step.static_instance] = 0;
     if (!ci.ok())
       return std::move(ci).error().withContext(
           fmt::format("instantiating core instance {} (module {})", i, step.module));

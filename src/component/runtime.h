@@ -69,7 +69,8 @@ struct HostInterface {
   std::string name;  // without version: "wasi:io/streams"
   std::string version;
   std::map<std::string, HostFn, std::less<>> funcs;
-  std::map<std::string, std::unique_ptr<ResourceType>, std::less<>> resources;
+  // Shared: one host type may be defined under several names (Linker::resourceAlias).
+  std::map<std::string, std::shared_ptr<ResourceType>, std::less<>> resources;
 };
 
 class Linker {
@@ -79,10 +80,16 @@ class Linker {
   void func(std::string_view iface, std::string_view name, HostFn fn);
   const ResourceType* resource(std::string_view iface, std::string_view name,
                                std::function<void(CallContext&, uint32_t)> dtor = {});
+  // Defines `name` in `iface` as another name of `type`, a resource this linker defined: imports
+  // of both names then have the same type (an import may require that with `(eq ...)`).
+  void resourceAlias(std::string_view iface, std::string_view name, const ResourceType* type);
   // The interface serving import `import_name`, or null.
   const HostInterface* find(std::string_view import_name) const;
+  // Keeps state the host functions refer to alive as long as the linker.
+  void keepAlive(std::shared_ptr<void> state) { kept_.push_back(std::move(state)); }
 
  private:
+  std::vector<std::shared_ptr<void>> kept_;
   HostInterface& interface(std::string_view iface);
   std::vector<std::unique_ptr<HostInterface>> interfaces_;
 };

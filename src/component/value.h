@@ -75,6 +75,21 @@ class Val {
     x.str_ = std::move(s);
     return x;
   }
+  // The form a string had in the guest it was lifted from. The canonical ABI's transcoding into
+  // another guest depends on it (its realloc sizes and calls follow the source encoding and code
+  // unit count); host strings are UTF-8. It does not take part in equality.
+  enum class StringForm : uint8_t {
+    kUtf8,
+    kUtf16,
+    kLatin1,       // latin1+utf16, untagged
+    kLatin1Utf16,  // latin1+utf16, tagged UTF-16
+  };
+  static Val string(std::string s, StringForm form) {
+    Val x = string(std::move(s));
+    x.bits_ = static_cast<uint64_t>(form);
+    return x;
+  }
+  StringForm stringForm() const { return static_cast<StringForm>(expect(Kind::kString).bits_); }
   static Val bytes(std::string b) {
     Val x(Kind::kBytes);
     x.str_ = std::move(b);

@@ -18,8 +18,11 @@
 // (record.const (field "a" ...)), (variant.const "c" ...), (flags.const "a" "b"), ...) are
 // converted to `Val`s guided by the invoked function's type. Imports are served by the host
 // definitions wasmtime's wast harness provides (`host-return-two`, the `host` instance with its
-// resources). A trap passes an `assert_trap` whatever its message (wasmtime's messages are not
-// ours); the message is kept for `--verbose`.
+// resources). wasmtime's trap messages are not ours: an `assert_trap` passes when the trap is of
+// the kind the expected message names (unreachable, unaligned pointer, out of bounds, invalid
+// char, handle index N, ...; see trapKinds in wast.cpp), or on any trap when it names no known
+// kind. `assert_unlinkable` wants a link error, `assert_invalid` a rejection that is not one
+// (a missing import does not make a component invalid); their messages show under --verbose.
 //
 // Every directive counts once (definitions and instantiations too); a directive is skipped when
 // the skip list names it ("script:LINE" or the whole "script") or when it cannot run here (an

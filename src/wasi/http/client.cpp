@@ -270,7 +270,7 @@ void addOutgoingHandler(component::Linker& l, HttpTypes& t) {
              x->write(body->pending);
              body->pending.clear();
            }
-           if (!has_body || body->finished) x->finish(nullptr);
+           if (!has_body || body->finished) (void)x->finish(nullptr);
            std::thread(perform, x, std::move(url), std::move(method), std::move(headers), has_body,
                        body->content_length, opts)
                .detach();

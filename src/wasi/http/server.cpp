@@ -180,10 +180,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_.remove(shared_from_this());
   }
 
-  // Reads what is available; returns false on EOF or error.
+  // Reads what is available (at most 256 KiB, so a fast uploader cannot make the buffer grow
+  // without bound); returns false on EOF or error.
   bool fill() {
     char buf[16384];
-    while (true) {
+    for (int i = 0; i < 16; ++i) {
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
@@ -194,6 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (errno == EINTR) continue;
       return errno == EAGAIN || errno == EWOULDBLOCK;
     }
+    return true;
   }
 
   bool fillBlocking() {
@@ -206,6 +208,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   bool flush() {
+    sent_any_ = sent_any_ || !out_.empty();
     size_t off = 0;
     while (off < out_.size()) {
       ssize_t n = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
@@ -237,6 +240,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         parser_.emplace();
         parser_->header_limit(server_.config.max_header_bytes);
         parser_->body_limit(server_.config.max_body_bytes);
+        parser_->eager(true);
       }
       boost::beast::error_code ec;
       size_t used = in_.empty() ? 0 : parser_->put(asio::buffer(in_.data(), in_.size()), ec);
@@ -267,6 +271,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   StreamResult readBody(uint64_t max, bool blocking) {
     if (broken_) return StreamResult::failed("client disconnected");
+    if (expect_continue_) {  // the client waits for this before sending the body
+      expect_continue_ = false;
+      if (!sent_any_) {  // ahead of a response head the guest may have buffered already
+        out_.insert(0, "HTTP/1.1 100 Continue\r\n\r\n");
+        if (!flush()) return StreamResult::failed("client disconnected");
+      }
+    }
     StreamResult r;
     max = std::min<uint64_t>(max, 1 << 20);
     if (max == 0) return r;
@@ -292,6 +303,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         r.data.resize(got);
         return r;
       }
+      if (used > 0) continue;  // consumed framing (a chunk header) only: parse on
       if (!blocking && !waitFd(fd_, POLLIN, std::chrono::milliseconds(0))) {
         r.data.clear();
         return r;
@@ -315,6 +327,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (f.name() == bhttp::field::host) head.authority = std::string(f.value());
     }
     keep_alive_ = req.keep_alive();
+    auto expect = req.find(bhttp::field::expect);
+    expect_continue_ = expect != req.end() && boost::beast::iequals(expect->value(), "100-continue");
+    sent_any_ = false;
     {
       std::lock_guard lock(server_.mutex);
       if (server_.stopping) keep_alive_ = false;
@@ -361,6 +376,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
   bool keep_alive_ = true;
   bool broken_ = false;
+  bool expect_continue_ = false;
+  bool sent_any_ = false;  // for the current request
 };
 
 void HttpServer::Impl::accept() {

@@ -578,6 +578,7 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
          });
 
   addOutgoingHandler(l, *t);
+  l.keepAlive(t);
   return t;
 }
 

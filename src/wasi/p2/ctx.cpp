@@ -77,6 +77,7 @@ std::shared_ptr<Types> addToLinker(component::Linker& linker) {
   addClocksRandom(linker, *t);
   addFilesystem(linker, *t);
   addSockets(linker, *t);
+  linker.keepAlive(t);
   return t;
 }
 
