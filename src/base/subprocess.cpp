@@ -16,7 +16,8 @@ extern char** environ;
 namespace cumulus {
 
 Expected<SubprocessResult> runSubprocess(const std::vector<std::string>& argv,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         const std::atomic<bool>* cancel) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0)
     return makeError(ErrorCode::kIo, "pipe: {}", strerror(errno));
@@ -41,13 +42,15 @@ Expected<SubprocessResult> runSubprocess(const std::vector<std::string>& argv,
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      result.timed_out = true;
+    if (left.count() <= 0 || (cancel && cancel->load())) {
+      result.timed_out = left.count() <= 0;
+      result.cancelled = !result.timed_out;
       ::kill(pid, SIGKILL);
       break;
     }
     pollfd p{pipefd[0], POLLIN, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    int slice = static_cast<int>(cancel ? std::min<int64_t>(left.count(), 100) : left.count());
+    int n = ::poll(&p, 1, slice);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) continue;
     ssize_t r = ::read(pipefd[0], buf, sizeof buf);

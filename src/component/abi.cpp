@@ -112,24 +112,6 @@ uint32_t checkChar(uint32_t c) {
   return c;
 }
 
-void appendUtf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
 class Memory {
  public:
   explicit Memory(Context& cx) : cx_(cx) {
@@ -189,6 +171,69 @@ void storeInt(const Memory& m, uint32_t ptr, uint32_t n, uint64_t v) {
 constexpr uint32_t kUtf16Tag = 1u << 31;
 constexpr uint32_t kMaxStringByteLength = (1u << 31) - 1;
 
+constexpr uint64_t kHighBits = 0x8080808080808080ull;  // the top bit of each of eight bytes
+
+// isValidUtf8 with a fast path over ASCII (strings may be up to 2 GiB): eight bytes at a time,
+// each multi-byte sequence checked on its own.
+bool validUtf8(std::string_view s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    uint64_t w;
+    while (i + 8 <= n && (std::memcpy(&w, s.data() + i, 8), (w & kHighBits) == 0)) i += 8;
+    while (i < n && static_cast<uint8_t>(s[i]) < 0x80) ++i;
+    if (i == n) break;
+    auto b = static_cast<uint8_t>(s[i]);
+    size_t len = b >= 0xC0 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF8 ? 4 : 0;
+    if (len == 0 || i + len > n || !isValidUtf8(s.substr(i, len))) return false;
+    i += len;
+  }
+  return true;
+}
+
+// Appends UTF-8 to a string through a small buffer (per-byte push_back is slow on huge strings).
+class Utf8Writer {
+ public:
+  explicit Utf8Writer(std::string& out) : out_(out) {}
+  ~Utf8Writer() { flush(); }
+  void put(uint32_t c) {
+    if (n_ + 4 > sizeof(buf_)) flush();
+    char* o = buf_ + n_;
+    if (c < 0x80) {
+      o[0] = static_cast<char>(c);
+      n_ += 1;
+    } else if (c < 0x800) {
+      o[0] = static_cast<char>(0xC0 | (c >> 6));
+      o[1] = static_cast<char>(0x80 | (c & 0x3F));
+      n_ += 2;
+    } else if (c < 0x10000) {
+      o[0] = static_cast<char>(0xE0 | (c >> 12));
+      o[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      o[2] = static_cast<char>(0x80 | (c & 0x3F));
+      n_ += 3;
+    } else {
+      o[0] = static_cast<char>(0xF0 | (c >> 18));
+      o[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      o[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      o[3] = static_cast<char>(0x80 | (c & 0x3F));
+      n_ += 4;
+    }
+  }
+  void putAscii(const uint8_t* p, size_t n) {  // n <= 8
+    if (n_ + n > sizeof(buf_)) flush();
+    std::memcpy(buf_ + n_, p, n);
+    n_ += n;
+  }
+  void flush() {
+    out_.append(buf_, n_);
+    n_ = 0;
+  }
+
+ private:
+  std::string& out_;
+  char buf_[4096];
+  size_t n_ = 0;
+};
+
 // load_string_from_range. The value remembers the form it had here (Val::StringForm): storing
 // it into another guest follows that form.
 Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
@@ -201,34 +246,58 @@ Val loadString(Context& cx, uint32_t ptr, uint32_t tagged) {
     utf16 = (tagged & kUtf16Tag) != 0;
     units = tagged & ~kUtf16Tag;
   }
+  uint64_t byte_length = utf16 ? 2ull * units : units;
+  if (byte_length > kMaxStringByteLength)
+    trap(fmt::format("string too long: {} bytes exceed the maximum string size (2^31-1 bytes)",
+                     byte_length));
   if (!utf16) {
     const uint8_t* p = m.at(ptr, units, cx.encoding == E::kUtf8 ? 1 : 2);
     if (cx.encoding == E::kUtf8) {
       std::string s(reinterpret_cast<const char*>(p), units);
-      if (!isValidUtf8(s)) trap("invalid utf-8 string");
+      if (!validUtf8(s)) trap("invalid utf-8 string");
       return Val::string(std::move(s), F::kUtf8);
     }
     std::string s;  // latin1
     s.reserve(units);
-    for (uint32_t i = 0; i < units; ++i) appendUtf8(s, p[i]);
+    {
+      Utf8Writer w(s);
+      for (uint32_t i = 0; i < units;) {
+        uint64_t x;
+        if (i + 8 <= units && (std::memcpy(&x, p + i, 8), (x & kHighBits) == 0)) {
+          w.putAscii(p + i, 8);
+          i += 8;
+          continue;
+        }
+        w.put(p[i++]);
+      }
+    }
     return Val::string(std::move(s), F::kLatin1);
   }
   const uint8_t* p = m.at(ptr, uint64_t(units) * 2, 2);
   std::string s;
   s.reserve(units);
+  Utf8Writer w(s);
   for (uint32_t i = 0; i < units; ++i) {
+    uint64_t x;
+    if (i + 4 <= units && (std::memcpy(&x, p + 2 * i, 8), (x & 0xFF80FF80FF80FF80ull) == 0)) {
+      uint8_t a[4] = {p[2 * i], p[2 * i + 2], p[2 * i + 4], p[2 * i + 6]};
+      w.putAscii(a, 4);
+      i += 3;
+      continue;
+    }
     uint32_t u = p[2 * i] | (p[2 * i + 1] << 8);
     if (u >= 0xD800 && u < 0xDC00 && i + 1 < units) {
       uint32_t lo = p[2 * i + 2] | (p[2 * i + 3] << 8);
       if (lo >= 0xDC00 && lo < 0xE000) {
-        appendUtf8(s, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        w.put(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         ++i;
         continue;
       }
     }
     if (u >= 0xD800 && u < 0xE000) trap("invalid utf-16 string: unpaired surrogate");
-    appendUtf8(s, u);
+    w.put(u);
   }
+  w.flush();
   return Val::string(std::move(s), cx.encoding == E::kUtf16 ? F::kUtf16 : F::kLatin1Utf16);
 }
 
@@ -273,16 +342,46 @@ void putUtf16(uint8_t* p, uint32_t c, uint64_t& k) {
   }
 }
 
-uint64_t utf16Length(const std::string& s) {
+// Counts of valid UTF-8, eight bytes at a time: code points are the bytes that are not
+// continuation bytes (10xxxxxx); UTF-16 needs one more unit for each 4-byte lead (11110xxx).
+uint64_t countBytes(const std::string& s, bool four_byte_leads) {
   uint64_t n = 0;
-  for (size_t i = 0; i < s.size();) n += nextCodePoint(s, i) >= 0x10000 ? 2 : 1;
+  size_t i = 0;
+  auto count = [&](uint64_t w, size_t bytes) {
+    uint64_t cont = w & kHighBits & ~((w << 1) & kHighBits);
+    n += bytes - static_cast<uint64_t>(__builtin_popcountll(cont));
+    if (four_byte_leads)
+      n += static_cast<uint64_t>(__builtin_popcountll(w & (w << 1) & (w << 2) & (w << 3) & kHighBits));
+  };
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    count(w, 8);
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  count(w, s.size() - i);
   return n;
 }
+uint64_t utf16Length(const std::string& s) { return countBytes(s, true); }
+uint64_t codePointCount(const std::string& s) { return countBytes(s, false); }
 
-uint64_t codePointCount(const std::string& s) {
-  uint64_t n = 0;
-  for (char c : s) n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
-  return n;
+// Writes s as UTF-16LE from unit `k` of `p`, advancing k; ASCII runs four units at a time.
+void writeUtf16(uint8_t* p, const std::string& s, size_t from, uint64_t& k) {
+  for (size_t i = from; i < s.size();) {
+    uint32_t w;
+    if (i + 4 <= s.size() && (std::memcpy(&w, s.data() + i, 4), (w & 0x80808080u) == 0)) {
+      uint8_t* o = p + 2 * k;
+      for (int b = 0; b < 4; ++b) {
+        o[2 * b] = static_cast<uint8_t>(s[i + b]);
+        o[2 * b + 1] = 0;
+      }
+      i += 4;
+      k += 4;
+      continue;
+    }
+    putUtf16(p, nextCodePoint(s, i), k);
+  }
 }
 
 void checkStringSize(uint64_t bytes) {
@@ -308,7 +407,7 @@ StoredString storeStringCopy(Context& cx, const std::string& s, uint64_t units,
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
   } else if (unit_size == 2) {
     uint64_t k = 0;
-    for (size_t i = 0; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+    writeUtf16(p, s, 0, k);
   } else {  // latin1
     uint64_t k = 0;
     for (size_t i = 0; i < s.size();) p[k++] = static_cast<uint8_t>(nextCodePoint(s, i));
@@ -338,7 +437,7 @@ StoredString storeUtf8ToUtf16(Context& cx, const std::string& s) {
   uint32_t ptr = reallocate(cx, 0, 0, 2, worst_case);
   uint8_t* p = Memory(cx).at(ptr, worst_case, 1);
   uint64_t k = 0;
-  for (size_t i = 0; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+  writeUtf16(p, s, 0, k);
   if (2 * k < worst_case) ptr = reallocate(cx, ptr, worst_case, 2, 2 * k);
   return {ptr, static_cast<uint32_t>(k)};
 }
@@ -365,7 +464,7 @@ StoredString storeStringToLatin1OrUtf16(Context& cx, const std::string& s, uint6
       p[2 * j + 1] = 0;
     }
     uint64_t k = len;
-    for (i = at; i < s.size();) putUtf16(p, nextCodePoint(s, i), k);
+    writeUtf16(p, s, at, k);
     if (worst_case > 2 * k) ptr = reallocate(cx, ptr, worst_case, 2, 2 * k);
     return {ptr, static_cast<uint32_t>(k) | kUtf16Tag};
   }
@@ -400,7 +499,7 @@ StoredString storeString(Context& cx, const Val& v) {
   const std::string& s = v.asString();
   // Guests rely on strings being valid (Rust's `String`); a host value that is not is the host's
   // error, found before anything reaches the guest.
-  if (!isValidUtf8(s)) throw ValKindError("string is not valid UTF-8");
+  if (!validUtf8(s)) throw ValKindError("string is not valid UTF-8");
   if (s.size() > kMaxStringByteLength)
     trap(fmt::format("string too long: {} bytes exceed the maximum string size (2^31-1 bytes)",
                      s.size()));

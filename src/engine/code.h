@@ -3,6 +3,8 @@
 // shared by every instance created from it.
 #pragma once
 
+#include <atomic>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -49,7 +51,8 @@ Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerCon
 // Compiles C text with the system compiler into the cache and loads it.
 Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig& config,
                                                       const std::string& key,
-                                                      const std::string& c_source);
+                                                      const std::string& c_source,
+                                                      const std::atomic<bool>* cancel = nullptr);
 
 // The default cache directory: $CUMULUS_CACHE_DIR, else $XDG_CACHE_HOME/cumulus, else
 // ~/.cache/cumulus.

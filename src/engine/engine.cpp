@@ -28,6 +28,7 @@ Engine::~Engine() {
     stopping_ = true;
     queue_.clear();
   }
+  cancel_background_ = true;  // a running optimizing compile is killed, not waited for
   cv_.notify_all();
   if (background_.joinable()) background_.join();
 }
@@ -127,7 +128,7 @@ void Engine::backgroundLoop() {
     busy_ = true;
     lock.unlock();
     if (auto m = job.module.lock()) {
-      auto native = compileNative(config_.native, job.key, job.c_source);
+      auto native = compileNative(config_.native, job.key, job.c_source, &cancel_background_);
       if (native.ok()) {
         m->code_.store(*native);
         log().debug("optimized tier ready for module {}", job.key.substr(0, 12));

@@ -77,6 +77,7 @@ class Engine {
   std::deque<Job> queue_;  // GUARDED_BY(mutex_)
   bool busy_ = false;      // GUARDED_BY(mutex_)
   bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::atomic<bool> cancel_background_{false};
   std::thread background_;
 };
 

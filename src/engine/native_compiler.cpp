@@ -133,7 +133,8 @@ Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerCon
 
 Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig& config,
                                                       const std::string& key,
-                                                      const std::string& c_source) {
+                                                      const std::string& c_source,
+                                                      const std::atomic<bool>* cancel) {
   std::error_code ec;
   std::filesystem::create_directories(config.cache_dir, ec);
   if (ec)
@@ -152,7 +153,7 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
   argv.push_back(so_tmp.string());
   argv.push_back(c_path.string());
   argv.push_back("-lm");
-  auto r = runSubprocess(argv, std::chrono::hours(1));
+  auto r = runSubprocess(argv, std::chrono::hours(1), cancel);
   std::filesystem::remove(c_path, ec);
   if (!r.ok()) return std::move(r).error();
   if (r->exit_code != 0 || r->term_signal != 0) {

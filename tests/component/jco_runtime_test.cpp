@@ -103,6 +103,7 @@ class JcoRuntime : public ::testing::Test {
   // Plans and instantiates `file` (relative to the jco fixtures) with the host functions
   // registered so far and WASI capturing stdout/stderr.
   ::testing::AssertionResult load(const std::string& file) {
+    inst_.reset();  // before the context it uses
     auto bytes = readFile(kFixtures / file);
     if (!bytes.ok()) return ::testing::AssertionFailure() << bytes.error().message();
     bytes_ = std::move(*bytes);
@@ -813,6 +814,9 @@ TEST_F(JcoRuntime, Resources) {
   Val z_add = call(kIface, "add", {borrowOf(z1), borrowOf(z2)});
   EXPECT_EQ(call(kIface, "[method]z.get-a", {borrowOf(z_add)}), Val::s32(30));
   EXPECT_EQ(call(kIface, "[static]z.num-dropped"), Val::u32(1));  // the C guest counts from 1
+  // wasmtime's host then drops z1 and z2 (ResourceAny::resource_drop) and expects num-dropped
+  // to grow by 2; ComponentInstance has no way for the host to drop a guest resource it owns
+  // yet, so that part is not tested (the guest's destructors never run for them).
 
   // consume drops x inside the guest (its destructor frees it).
   call(kIface, "consume", {x_add});

@@ -108,10 +108,87 @@ Val failErrno() { return fail(fromErrno(errno)); }
 // Owns a socket descriptor shared by a socket and the streams it handed out.
 struct Fd {
   int fd = -1;
+  // A TCP connection's bytes accepted by output-stream.write but not yet taken by the kernel
+  // (TcpOutput); here so that shutdown(send) can send them before the FIN.
+  std::string unsent;
   explicit Fd(int f) : fd(f) {}
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
+};
+
+// Sends as much of fd.unsent as the socket takes without blocking; 0 or an errno.
+// MSG_NOSIGNAL: a peer that went away is a stream error, not a SIGPIPE killing the host.
+int sendUnsent(Fd& fd) {
+  while (!fd.unsent.empty()) {
+    ssize_t n = ::send(fd.fd, fd.unsent.data(), fd.unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return errno;
+    }
+    fd.unsent.erase(0, static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+// Sends all of fd.unsent, waiting for the socket as needed; 0 or an errno.
+int drainUnsent(Fd& fd) {
+  while (!fd.unsent.empty()) {
+    if (int e = sendUnsent(fd)) return e;
+    if (fd.unsent.empty()) break;
+    pollfd p{fd.fd, POLLOUT, 0};
+    ::poll(&p, 1, -1);
+  }
+  return 0;
+}
+
+// A TCP connection's output stream. wasi:io promises that `write` of what `check-write` permitted
+// never blocks, so a guest can interleave reading and writing one connection with poll: `write`
+// hands the kernel what it takes now and keeps the rest in Fd::unsent; `check-write` permits
+// nothing while bytes are unsent or the socket is not writable, and the stream's pollable waits
+// for writability. (io.cpp's FdOutput blocks in write instead: with an echo peer and full
+// buffers both sides then wait for each other forever.) Flush, the same function for flush and
+// blocking-flush in io.cpp, waits until everything is sent.
+class TcpOutput : public OutputStream {
+ public:
+  explicit TcpOutput(std::shared_ptr<Fd> fd) : fd_(std::move(fd)) {}
+  ~TcpOutput() override { sendUnsent(*fd_); }  // best effort; unflushed bytes may be lost
+  StreamResult checkWrite() override {
+    if (failed_) return StreamResult::closed();
+    if (int e = sendUnsent(*fd_)) return fail(e);
+    StreamResult r;
+    pollfd p{fd_->fd, POLLOUT, 0};
+    if (fd_->unsent.empty() && ::poll(&p, 1, 0) > 0) r.count = kBudget;
+    return r;
+  }
+  StreamResult write(std::string_view data) override {
+    if (failed_) return StreamResult::closed();
+    fd_->unsent.append(data);
+    if (int e = sendUnsent(*fd_)) return fail(e);
+    return {};
+  }
+  StreamResult flush() override {
+    if (failed_) return StreamResult::closed();
+    if (int e = drainUnsent(*fd_)) return fail(e);
+    return {};
+  }
+  std::unique_ptr<Pollable> subscribe() override {
+    auto p = std::make_unique<Pollable>();
+    p->fd = fd_->fd;
+    p->events = POLLOUT;
+    return p;
+  }
+
+ private:
+  static constexpr uint64_t kBudget = 64 * 1024;
+  StreamResult fail(int e) {
+    failed_ = true;  // after last-operation-failed the stream is closed
+    fd_->unsent.clear();
+    return StreamResult::failed(std::strerror(e), e);
+  }
+  std::shared_ptr<Fd> fd_;
+  bool failed_ = false;
 };
 
 struct Network : Object {};
@@ -487,6 +564,7 @@ void addSockets(component::Linker& l, Types& t) {
     static const int how[] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
     uint32_t k = a[1].discriminant();
     if (k > 2) return fail(kInvalidArgument);
+    if (k != 0) drainUnsent(*s.fd);  // written bytes go before the FIN
     if (::shutdown(s.fd->fd, how[k]) < 0) return failErrno();
     return Val::okUnit();
   });

@@ -7,7 +7,7 @@
 //   /echo        streams the request body back (chunked)
 //   /count       reads the whole request body, answers with its byte count
 //   /big/N       streams N bytes of 'x' (64 KiB writes)
-//   /path        answers with the request's path-with-query
+//   /path...     answers with the request's path-with-query
 // Core signatures follow the canonical ABI (see toolchains/c-http in the fixtures for the
 // recipe). Built by tests/http/build_components.sh with clang-14 and jco.
 #include <stdint.h>
@@ -191,7 +191,7 @@ void handle(int32_t request, int32_t response_out) {
     return;
   }
   out = respond(response_out, 200, &body);
-  if (equals(path, "/path")) {
+  if (starts_with(path, "/path")) {
     write_all(out, path, length(path));
   } else {
     write_all(out, "hello\n", 6);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# End-to-end tests of `cumulus serve` with real clients (curl, and raw sockets for hostile
+# traffic): the test handler built from tests/http/components, the wasi:http components in the
+# fixtures, and the StarlingMonkey JS handler (its first and its thousandth request).
+# Usage: run_http_tests.sh CUMULUS_BINARY [BUILD_DIR]
+set -uo pipefail
+CUMULUS="$(realpath "$1")"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BUILD="${2:-$ROOT/build}"
+F="$ROOT/../shared/fixtures"
+WORK="$(mktemp -d)"
+ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+failures=0
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; failures=$((failures + 1)); }
+
+# Starts `cumulus serve FILE ARGS...` on a free port; sets PORT. Waits (polling, with a
+# deadline of $WAIT seconds) until it prints where it listens and answers a request.
+serve() {
+  local file="$1"; shift
+  local log="$WORK/$(basename "$file").$RANDOM.log"
+  "$CUMULUS" serve "$file" --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  SERVER_PID=$pid
+  SERVER_LOG=$log
+  local deadline=$((SECONDS + ${WAIT:-60}))
+  PORT=""
+  while ((SECONDS < deadline)); do
+    PORT="$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$log")"
+    [[ -n "$PORT" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -z "$PORT" ]]; then
+    echo "server for $file did not start:"; cat "$log"
+    return 1
+  fi
+}
+
+stop() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
+
+expect() {  # expect NAME EXPECTED_STATUS EXPECTED_BODY CURL_ARGS...
+  local name="$1" status="$2" body="$3"; shift 3
+  local out
+  out="$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 30 "$@")"
+  if [[ "$out" == "$status" && "$(cat "$WORK/body")" == "$body" ]]; then pass "$name"
+  else fail "$name" "got $out '$(head -c 200 "$WORK/body")'"; fi
+}
+
+# ---- the test handler ----
+"$ROOT/tests/http/build_components.sh" "$BUILD/test-components" || { echo "cannot build test components"; exit 1; }
+serve "$BUILD/test-components/test_handler.wasm" --deadline-ms 2000 || exit 1
+URL="http://127.0.0.1:$PORT"
+expect "GET /" 200 "hello" "$URL/"
+expect "path and query reach the guest" 200 "/path?a=1&b=%20" "$URL/path?a=1&b=%20"
+expect "HEAD has no body" 200 "" -I -o /dev/null "$URL/"
+code="$(curl -s -o "$WORK/body" -w '%{http_code}' "$URL/trap")"
+[[ "$code" == 500 ]] && grep -q "unreachable" "$WORK/body" && pass "trap -> 500 with the reason" || fail "trap -> 500" "$code"
+start=$SECONDS
+code="$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 20 "$URL/loop")"
+[[ "$code" == 500 ]] && grep -q "deadline" "$WORK/body" && pass "runaway handler cut off at its deadline ($((SECONDS - start)) s)" || fail "runaway handler" "$code $(cat "$WORK/body")"
+code="$(curl -s -o /dev/null -w '%{http_code}' "$URL/none")"
+[[ "$code" == 500 ]] && pass "no response set -> 500" || fail "no response set" "$code"
+expect "still serving after faults" 200 "hello" "$URL/"
+head -c 3000000 /dev/urandom >"$WORK/rnd"
+curl -s --data-binary @"$WORK/rnd" "$URL/echo" -o "$WORK/echo" && cmp -s "$WORK/echo" "$WORK/rnd" && pass "3 MB echo round trip (content-length)" || fail "3 MB echo"
+curl -s -T "$WORK/rnd" -X POST -H "Transfer-Encoding: chunked" "$URL/echo" -o "$WORK/echo2" && cmp -s "$WORK/echo2" "$WORK/rnd" && pass "3 MB echo round trip (chunked upload)" || fail "chunked echo"
+# 1 GB each way streams through the host with bounded memory.
+got="$(head -c 1000000000 /dev/zero | curl -s -T - -X POST "$URL/count")"
+[[ "$got" == 1000000000 ]] && pass "1 GB upload streamed" || fail "1 GB upload" "$got"
+got="$(curl -s "$URL/big/1000000000" | wc -c)"
+[[ "$got" == 1000000000 ]] && pass "1 GB download streamed" || fail "1 GB download" "$got"
+rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")"
+((rss_kb < 400000)) && pass "peak RSS after 1 GB each way: $((rss_kb / 1024)) MiB" || fail "peak RSS too high" "${rss_kb} KiB"
+python3 "$ROOT/tests/http/bad_traffic.py" "$PORT" || failures=$((failures + 1))
+stop
+
+# ---- fixtures: wasmCloud's Rust hello world and the C handler ----
+serve "$F/components/wasmcloud-wash/http_hello_world_rust.wasm" || exit 1
+expect "wasmCloud http_hello_world_rust" 200 "Hello from Rust!" "http://127.0.0.1:$PORT/"
+stop
+serve "$F/toolchains/c-http/hello_http.component.wasm" || exit 1
+expect "C wasi:http handler (toolchains/c-http)" 200 "Hello from C over wasi:http!" "http://127.0.0.1:$PORT/"
+stop
+# The gRPC hello world needs an HTTP/2 server at [::1]:50051: without one its outgoing request
+# must fail cleanly (connection-refused surfaces as a 500, the host keeps serving).
+serve "$F/components/wasmcloud-wash/rt_grpc_hello_world.wasm" || exit 1
+code="$(curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/")"
+[[ "$code" == 500 ]] && grep -q "ConnectionRefused" "$WORK/body" && pass "gRPC hello world: outgoing connection refused reported" || fail "gRPC hello world" "$code $(cat "$WORK/body")"
+stop
+
+# ---- StarlingMonkey (JS): first request, then the thousandth ----
+# Baseline tier only: the optimizing compile of its 14 MB core module takes minutes of CPU.
+WAIT=600 serve "$F/toolchains/js-http/hello.component.wasm" --tier baseline || exit 1
+expect "JS handler: first request" 200 "Hello from jco componentize" "http://127.0.0.1:$PORT/"
+urls=()
+for i in $(seq 999); do urls+=("http://127.0.0.1:$PORT/"); done
+n="$(curl -s "${urls[@]}" | grep -o "Hello from jco componentize" | wc -l)"
+[[ "$n" == 999 ]] && pass "JS handler: 1000 requests (fresh instance each)" || fail "JS handler 1000 requests" "$n/999"
+stop
+
+echo "http tests: $failures failure(s)"
+exit $((failures > 0))
