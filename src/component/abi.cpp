@@ -37,32 +37,41 @@ uint32_t discriminantSize(uint32_t cases) {
   return 4;
 }
 
-// The payload types of a variant-like type's cases (null: no payload).
-std::vector<const CType*> cases(const CType& t) {
-  std::vector<const CType*> out;
+// The payload type of case `i` of a variant-like type (null: no payload). No allocation: this is
+// on every lift and lower of a variant, option or result.
+const CType* caseType(const CType& t, uint32_t i) {
   switch (t.kind) {
     case K::kVariant:
-      for (const auto& [n, f] : t.fields) out.push_back(f.get());
-      break;
-    case K::kEnum:
-      out.assign(t.labels.size(), nullptr);
-      break;
+      return t.fields[i].second.get();
     case K::kOption:
-      out = {nullptr, t.elems[0].get()};
-      break;
+      return i == 1 ? t.elems[0].get() : nullptr;
     case K::kResult:
-      out = {t.elems[0].get(), t.elems[1].get()};
-      break;
+      return t.elems[i].get();
     default:
-      break;
+      return nullptr;
   }
-  return out;
 }
 
-bool isVariantLike(const CType& t) {
-  return t.kind == K::kVariant || t.kind == K::kEnum || t.kind == K::kOption ||
-         t.kind == K::kResult;
-}
+// Iterable view of the case payload types.
+struct Cases {
+  const CType& t;
+  uint32_t n;
+  struct It {
+    const CType& t;
+    uint32_t i;
+    const CType* operator*() const { return caseType(t, i); }
+    It& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {t, 0}; }
+  It end() const { return {t, n}; }
+  size_t size() const { return n; }
+  const CType* operator[](uint32_t i) const { return caseType(t, i); }
+};
+Cases cases(const CType& t) { return Cases{t, caseCount(t)}; }
 
 uint32_t maxCaseAlignment(const CType& t) {
   uint32_t a = 1;

@@ -115,7 +115,10 @@ void Linker::resourceAlias(std::string_view iface, std::string_view name,
   for (const auto& i : interfaces_)
     for (const auto& [n, r] : i->resources)
       if (r.get() == type) found = r;
-  if (found) interface(iface).resources[std::string(name)] = std::move(found);
+  if (!found)  // a component instance's type: not owned here (see the declaration)
+    found = std::shared_ptr<ResourceType>(std::shared_ptr<ResourceType>(),
+                                          const_cast<ResourceType*>(type));
+  interface(iface).resources[std::string(name)] = std::move(found);
 }
 
 const HostInterface* Linker::find(std::string_view import_name) const {
@@ -1233,9 +1236,10 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
 
 ComponentInstance::~ComponentInstance() = default;
 
-std::optional<FuncHandle> ComponentInstance::exportFunc(std::string_view iface,
-                                                        std::string_view name) const {
-  const PlanData& p = plan_->data();
+namespace {
+
+// A root-level export (`iface` empty) or an item of an exported instance (semver-compatible).
+const Item* findExport(const PlanData& p, std::string_view iface, std::string_view name) {
   const Item* item = nullptr;
   if (iface.empty()) {
     auto it = p.exports.find(name);
@@ -1247,8 +1251,24 @@ std::optional<FuncHandle> ComponentInstance::exportFunc(std::string_view iface,
       if (it != x.instance->items.end()) item = &it->second;
     }
   }
+  return item;
+}
+
+}  // namespace
+
+std::optional<FuncHandle> ComponentInstance::exportFunc(std::string_view iface,
+                                                        std::string_view name) const {
+  const Item* item = findExport(plan_->data(), iface, name);
   if (!item || item->kind != EK::kFunc) return std::nullopt;
   return FuncHandle{item->func.host, item->func.index, item->func.type};
+}
+
+const ResourceType* ComponentInstance::exportResource(std::string_view iface,
+                                                      std::string_view name) const {
+  const Item* item = findExport(plan_->data(), iface, name);
+  if (!item || item->kind != EK::kType || !item->res) return nullptr;
+  if (item->res->host) return item->res->host;
+  return state_->locals[static_cast<size_t>(item->res->local)].get();
 }
 
 Expected<Val> ComponentInstance::call(const FuncHandle& f, std::vector<Val> args,

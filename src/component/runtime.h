@@ -80,8 +80,10 @@ class Linker {
   void func(std::string_view iface, std::string_view name, HostFn fn);
   const ResourceType* resource(std::string_view iface, std::string_view name,
                                std::function<void(CallContext&, uint32_t)> dtor = {});
-  // Defines `name` in `iface` as another name of `type`, a resource this linker defined: imports
-  // of both names then have the same type (an import may require that with `(eq ...)`).
+  // Defines `name` in `iface` as another name of `type`: imports of both names then have the
+  // same type (an import may require that with `(eq ...)`). `type` is a resource this linker
+  // defined, or one a component instance exports (ComponentInstance::exportResource), which must
+  // then outlive the plans using this linker.
   void resourceAlias(std::string_view iface, std::string_view name, const ResourceType* type);
   // The interface serving import `import_name`, or null.
   const HostInterface* find(std::string_view import_name) const;
@@ -141,6 +143,9 @@ class ComponentInstance {
   // An exported function: `iface` is an exported instance name (semver-compatible match) and
   // `name` a function in it, or `iface` empty and `name` a root-level function export.
   std::optional<FuncHandle> exportFunc(std::string_view iface, std::string_view name) const;
+  // An exported resource type (same lookup as exportFunc), or null. Owned by this instance (or by
+  // the linker, for a re-exported host resource).
+  const ResourceType* exportResource(std::string_view iface, std::string_view name) const;
   Expected<Val> call(const FuncHandle& f, std::vector<Val> args,
                      const engine::CallOptions& options = {});
 

@@ -26,7 +26,9 @@ uint64_t Watchdog::arm(Clock::time_point deadline) {
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
   uint64_t ticket = next_++;
   entries_.emplace(ticket, Entry{&state, pthread_self(), deadline});
-  cv_.notify_all();
+  // Wake the watchdog only if it would otherwise sleep past this deadline: most calls finish
+  // long before their deadline, and a wake-up per call costs two context switches.
+  if (deadline < wake_at_) cv_.notify_all();
   return ticket;
 }
 
@@ -50,11 +52,13 @@ void Watchdog::loop() {
       }
       next_wake = std::min(next_wake, e.deadline);
     }
+    wake_at_ = next_wake;
     if (next_wake == Clock::time_point::max()) {
       cv_.wait(lock);
     } else {
       cv_.wait_until(lock, next_wake);
     }
+    wake_at_ = Clock::time_point::min();  // awake: arm() need not notify
   }
 }
 

@@ -40,6 +40,8 @@ class Watchdog {
   std::map<uint64_t, Entry> entries_;  // GUARDED_BY(mutex_)
   uint64_t next_ = 1;                  // GUARDED_BY(mutex_)
   bool stopping_ = false;              // GUARDED_BY(mutex_)
+  // When the loop sleeps: the time it sleeps until (min while it runs or before it started).
+  Clock::time_point wake_at_ = Clock::time_point::min();  // GUARDED_BY(mutex_)
   std::thread thread_;                 // started on first arm()
 };
 

@@ -33,8 +33,13 @@ WASM="$COMPONENTS/sockets_test.wasm"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cumulus-sockets-test.XXXXXX")"
 PEERS_PID=""
 cleanup() {
-  [[ -n "$PEERS_PID" ]] && kill "$PEERS_PID" 2>/dev/null && wait "$PEERS_PID" 2>/dev/null
+  local rc=$?
+  if [[ -n "$PEERS_PID" ]]; then
+    kill "$PEERS_PID" 2>/dev/null || true
+    wait "$PEERS_PID" 2>/dev/null || true
+  fi
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
 
@@ -131,6 +136,8 @@ case_ tcp-host-outside-allow-list 0 "^connect: access-denied$" -- \
   --allow-socket "10.0.0.1:*" -- connect-fails "$TCP_PORT" access-denied
 case_ tcp-connection-refused 0 "^connect: connection-refused$" -- \
   --allow-socket "$LOOP:*" -- connect-fails "$REFUSING_PORT" connection-refused
+case_ tcp-ipv6 0 "^(client remote-address \[0:0:0:0:0:0:0:1\]:[0-9]+|ipv6 unavailable)$" "^PASSED$" -- \
+  --allow-socket "[::1]:*" -- tcp-self6
 case_ udp-echo 0 "^reply: ping 1 from $UDP_PORT$" "^reply: ping 2 from $UDP_PORT$" "^PASSED$" -- \
   --allow-socket "$LOOP:$UDP_PORT" --allow-socket "$LOOP:0" -- udp-echo "$UDP_PORT"
 case_ udp-port-outside-allow-list 0 "^udp send: access-denied$" -- \

@@ -124,6 +124,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       no_body_ = head_only_ || status == 204 || status == 304 || status < 200;
       chunked_ = !has_length && !no_body_;
+      // HTTP/1.0 has no chunked coding (RFC 9112 §6.1): the body ends when the connection does.
+      if (chunked_ && c_.version_ < 11) {
+        chunked_ = false;
+        c_.keep_alive_ = false;
+      }
       if (chunked_) o += "transfer-encoding: chunked\r\n";
       if (!c_.keep_alive_) o += "connection: close\r\n";
       o += "\r\n";
@@ -327,6 +332,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (f.name() == bhttp::field::host) head.authority = std::string(f.value());
     }
     keep_alive_ = req.keep_alive();
+    version_ = req.version();
     auto expect = req.find(bhttp::field::expect);
     expect_continue_ = expect != req.end() && boost::beast::iequals(expect->value(), "100-continue");
     sent_any_ = false;
@@ -378,6 +384,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool broken_ = false;
   bool expect_continue_ = false;
   bool sent_any_ = false;  // for the current request
+  unsigned version_ = 11;  // of the current request (10: HTTP/1.0)
 };
 
 void HttpServer::Impl::accept() {

@@ -359,7 +359,7 @@ std::unique_ptr<Pollable> readyPollable() {
 
 Val streamsFor(CallContext& cx, const Types& t, const std::shared_ptr<Fd>& fd) {
   Val in = own(cx, t.input_stream, fdInputStream(fd->fd, std::nullopt, fd));
-  Val out = own(cx, t.output_stream, fdOutputStream(fd->fd, std::nullopt, false, fd));
+  Val out = own(cx, t.output_stream, std::make_unique<TcpOutput>(fd));
   return Val::tuple({std::move(in), std::move(out)});
 }
 

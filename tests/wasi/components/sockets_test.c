@@ -8,6 +8,8 @@
 //                            sides stall)
 //   tcp-listen               bind 127.0.0.1:0, print "listening on PORT", accept one connection
 //                            and echo it until the peer half-closes
+//   tcp-self6                over IPv6 inside the guest: listen on [::1]:0, connect to it,
+//                            accept, exchange a message both ways
 //   udp-echo PORT            datagrams to a UDP echo server, unconnected then connected
 //   tcp-reset PORT           connect to a peer that resets the connection; reads and writes
 //                            must then fail as stream errors (not kill the host with SIGPIPE)
@@ -573,6 +575,91 @@ static int tcp_listen(void) {
   return failures != 0;
 }
 
+static struct addr loopback6(uint16_t port) {
+  struct addr a = {0};
+  a.v6 = 1;
+  a.port = port;
+  a.a6[7] = 1;
+  return a;
+}
+static int is_loopback6(const struct addr *a) {
+  int ok = a->v6 && a->a6[7] == 1;
+  for (int i = 0; i < 7; i++) ok = ok && a->a6[i] == 0;
+  return ok;
+}
+// Reads exactly n bytes with blocking reads into big; 1 when they equal want.
+static int read_exactly(int32_t in, const char *want, uint32_t n) {
+  uint32_t got = 0;
+  while (got < n) {
+    in_blocking_read(in, n - got, (int32_t)ret);
+    if (stream_status(4) != kStreamOk) return 0;
+    memcpy(big + got, (const void *)R32(4), (uint32_t)R32(8));
+    got += (uint32_t)R32(8);
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (big[i] != (uint8_t)want[i]) return 0;
+  return 1;
+}
+
+static int tcp_self6(void) {
+  int32_t listener, client, conn, cin, cout, in, out;
+  tcp_create(1, (int32_t)ret);
+  if (!expect("create-tcp-socket ipv6", res(4), kOk)) return 1;
+  listener = R32(4);
+  check("address-family ipv6", tcp_address_family(listener) == 1);
+  int c = tcp_bind(listener, loopback6(0));
+  if (c == 11 /* address-not-bindable: no ::1 here */) {
+    put("ipv6 unavailable");
+    endl();
+    return 0;
+  }
+  if (!expect("bind [::1]:0", c, kOk)) return 1;
+  tcp_start_listen(listener, (int32_t)ret);
+  tcp_finish_listen(listener, (int32_t)ret);
+  if (!expect("listen", res(1), kOk)) return 1;
+  tcp_local_address(listener, (int32_t)ret);
+  struct addr local = read_addr(4);
+  check("listener local-address is [::1]", res(4) == kOk && is_loopback6(&local) && local.port);
+
+  tcp_create(1, (int32_t)ret);
+  client = R32(4);
+  int32_t f[12];
+  struct addr a4 = loopback(local.port);
+  flat(&a4, f);
+  tcp_start_connect(client, net, F12(f), (int32_t)ret);
+  expect("connect ipv6 socket to an ipv4 address", res(1), kInvalidArgument);
+  if (!expect("connect [::1]", tcp_connect(client, loopback6(local.port), &in, &out), kOk)) return 1;
+  for (;;) {
+    tcp_accept(listener, (int32_t)ret);
+    if ((c = res(4)) != kWouldBlock) break;
+    wait_on(tcp_subscribe(listener));
+  }
+  if (!expect("accept", c, kOk)) return 1;
+  conn = R32(4), cin = R32(8), cout = R32(12);
+
+  tcp_remote_address(client, (int32_t)ret);
+  struct addr remote = read_addr(4);
+  put("client remote-address ");
+  put_addr(&remote);
+  endl();
+  check("client remote-address is the listener", is_loopback6(&remote) && remote.port == local.port);
+  tcp_local_address(client, (int32_t)ret);
+  struct addr client_local = read_addr(4);
+  tcp_remote_address(conn, (int32_t)ret);
+  struct addr peer = read_addr(4);
+  check("accepted remote-address is the client",
+        is_loopback6(&peer) && peer.port == client_local.port && client_local.port);
+
+  check("client writes", write_all(out, (const uint8_t *)"ping6", 5) == kStreamOk);
+  check("server reads ping6", read_exactly(cin, "ping6", 5));
+  check("server writes", write_all(cout, (const uint8_t *)"pong6", 5) == kStreamOk);
+  check("client reads pong6", read_exactly(in, "pong6", 5));
+  in_drop(in), out_drop(out);
+  in_drop(cin), out_drop(cout);
+  tcp_drop(conn), tcp_drop(client), tcp_drop(listener);
+  return failures != 0;
+}
+
 // outgoing-datagram: data (ptr, len) at 0, option<ip-socket-address> at 8 (payload at 12).
 static _Alignas(4) uint8_t dgram[44];
 static void set_dgram(const char *data, const struct addr *to) {
@@ -898,6 +985,7 @@ int32_t run(void) {
   if (equals(cmd, "tcp-echo")) rc = tcp_echo(port);
   else if (equals(cmd, "tcp-bulk")) rc = tcp_bulk(port, parse_u64(a2));
   else if (equals(cmd, "tcp-listen")) rc = tcp_listen();
+  else if (equals(cmd, "tcp-self6")) rc = tcp_self6();
   else if (equals(cmd, "udp-echo")) rc = udp_echo(port);
   else if (equals(cmd, "tcp-reset")) rc = tcp_reset(port);
   else if (equals(cmd, "connect-fails")) rc = connect_fails(port, code_of(a2));

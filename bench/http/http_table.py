@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Turns run_http_bench.sh's results.tsv (+ the raw wrk outputs it names) into markdown tables.
+
+Table 1: one row per server x component: req/s, p50/p99 latency, errors, RSS idle / peak under
+load / high-water mark. Table 2: per component, Cumulus's req/s against jco serve and against the
+native server, with the goals (>= 10x jco; >= 50% of native for the C and Rust components).
+Python 3, stdlib only.
+"""
+import argparse
+import csv
+import re
+import sys
+
+GOAL_JCO = 10.0
+GOAL_NATIVE = 0.5
+NATIVE_GOAL_COMPONENTS = {"rust", "c"}
+COMPONENT_NAMES = {"rust": "Rust hello (wasmcloud-wash)", "c": "C hello (toolchains/c-http)",
+                   "js": "JS hello (StarlingMonkey)", "all": "hello (no wasm)"}
+
+
+def ms(value, unit):
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}[unit]
+    return float(value) * scale
+
+
+def parse_wrk(path):
+    """req/s, p50 ms, p99 ms, requests, errors (socket errors + non-2xx) from `wrk --latency`."""
+    text = open(path, encoding="utf-8", errors="replace").read()
+    out = {"rps": None, "p50": None, "p99": None, "errors": 0, "requests": None}
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    if m:
+        out["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50"), ("99", "p99")):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\b", text, re.M)
+        if m:
+            out[key] = ms(m.group(1), m.group(2))
+    m = re.search(r"^\s+(\d+) requests in", text, re.M)
+    if m:
+        out["requests"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        out["errors"] += sum(int(g) for g in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        out["errors"] += int(m.group(1))
+    return out
+
+
+def fmt_num(v, digits=0):
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def fmt_ms(v):
+    if v is None:
+        return "-"
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+def fmt_mb(kb):
+    return "-" if not kb else f"{int(kb) / 1024:.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--settings", default="")
+    args = ap.parse_args()
+
+    rows = []
+    with open(args.results, encoding="utf-8") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            if r["status"] == "ok" and r["wrk_file"]:
+                r.update(parse_wrk(r["wrk_file"]))
+            else:
+                r.update({"rps": None, "p50": None, "p99": None, "errors": None})
+            rows.append(r)
+
+    print(f"Settings: {args.settings}; loopback, wrk and the server share the machine.\n")
+    print("| server | component | mode | req/s | p50 ms | p99 ms | errors | RSS idle MB | "
+          "RSS peak under load MB | VmHWM MB |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
+    for r in rows:
+        status = "" if r["status"] == "ok" else f" ({r['status']})"
+        print(f"| {r['server']}{status} | {COMPONENT_NAMES.get(r['component'], r['component'])} | "
+              f"{r['mode']} | {fmt_num(r['rps'])} | {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | "
+              f"{'-' if r['errors'] is None else r['errors']} | {fmt_mb(r['rss_idle_kb'])} | "
+              f"{fmt_mb(r['rss_peak_kb'])} | {fmt_mb(r['hwm_kb'])} |")
+        if r.get("note"):
+            notes.append(f"{r['server']} {r['component']}: {r['note']}")
+    for n in notes:
+        print(f"\nNote: {n}")
+
+    def rps(server, comp):
+        for r in rows:
+            if r["server"] == server and r["component"] == comp:
+                return r["rps"]
+        return None
+
+    native = rps("native", "all")
+    comps = [c for c in ("rust", "c", "js") if any(r["component"] == c for r in rows)]
+    print("\n| component | Cumulus req/s | jco req/s | Cumulus/jco (goal >= 10x) | native req/s | "
+          "Cumulus/native (goal >= 50% for C, Rust) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for c in comps:
+        cu, jc = rps("cumulus", c), rps("jco", c)
+        vs_jco = "-" if not (cu and jc) else (
+            f"{cu / jc:.1f}x {'met' if cu / jc >= GOAL_JCO else 'NOT met'}")
+        if cu and native:
+            ratio = cu / native
+            verdict = ("" if c not in NATIVE_GOAL_COMPONENTS
+                       else (" met" if ratio >= GOAL_NATIVE else " NOT met"))
+            vs_native = f"{100 * ratio:.0f}%{verdict}"
+        else:
+            vs_native = "-"
+        print(f"| {COMPONENT_NAMES[c]} | {fmt_num(cu)} | {fmt_num(jc)} | {vs_jco} | "
+              f"{fmt_num(native)} | {vs_native} |")
+        cr = rps("cumulus+reuse", c)
+        if cr:
+            vs_jco_r = "-" if not jc else f"{cr / jc:.1f}x"
+            vs_nat_r = "-" if not native else f"{100 * cr / native:.0f}%"
+            print(f"| {COMPONENT_NAMES[c]}, `--reuse-instances` | {fmt_num(cr)} | {fmt_num(jc)} | "
+                  f"{vs_jco_r} | {fmt_num(native)} | {vs_nat_r} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
