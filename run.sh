@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds Cumulus and shows the engine working on real
-# programs. (The lattice demo — NATS, hosts, a deployed app — joins this script with the lattice.)
+# The main job: installs dependencies, builds Cumulus and shows it working on real programs: the
+# engine on a core module, a WASI 0.2 command component, an HTTP component served and fetched with
+# curl, then the spec suite. (The lattice demo — NATS, hosts, a deployed app — joins this script
+# with the lattice.)
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
@@ -15,6 +17,24 @@ $CUMULUS run-core --tier baseline --time --env GREETING=hi $FIX/toolchains/c-cli
 echo "== the same program compiled ahead of time into the optimized tier's code cache"
 $CUMULUS compile $FIX/toolchains/c-cli/hello.core.wasm
 $CUMULUS run-core --tier optimized --time --env GREETING=hi $FIX/toolchains/c-cli/hello.core.wasm -- Cumulus
+
+echo "== a WASI 0.2 command component: cumulus run with a granted directory, env and args"
+$CUMULUS run $FIX/toolchains/c-cli/hello.component.wasm --dir $FIX/toolchains/c-cli/data::/data \
+  --env GREETING=hello -- Cumulus
+
+echo "== wasmCloud's Rust HTTP hello world served by cumulus serve, fetched with curl"
+LOG="$(mktemp)"
+$CUMULUS serve $FIX/components/wasmcloud-wash/http_hello_world_rust.wasm --listen 127.0.0.1:0 >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 600); do
+  PORT="$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")"
+  [[ -n "$PORT" ]] && break
+  kill -0 $SERVER 2>/dev/null || { cat "$LOG"; exit 1; }
+  sleep 0.1
+done
+curl -s -i "http://127.0.0.1:$PORT/"
+kill $SERVER
 
 echo "== the WebAssembly 2.0 spec suite on the baseline tier"
 tests/conformance/run_spec.sh --tier baseline

@@ -132,7 +132,7 @@ void Engine::backgroundLoop() {
       if (native.ok()) {
         m->code_.store(*native);
         log().debug("optimized tier ready for module {}", job.key.substr(0, 12));
-      } else {
+      } else if (!cancel_background_) {  // killed at shutdown: nothing to report
         log().warn("optimized tier failed, staying on baseline: {}", native.error().message());
       }
     }
