@@ -11,6 +11,8 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libboost-dev
   # wasi:http: outgoing client (libcurl with OpenSSL), load generator for benchmarks
   libcurl4-openssl-dev libssl-dev wrk
+  # lattice: NATS server (started by `cumulus up` and integration tests) and the NATS C client
+  nats-server libnats-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-14 lld-14 libclang-rt-14-dev
   wasi-libc libclang-rt-14-dev-wasm32 nodejs hyperfine

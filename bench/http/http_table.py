@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Turns run_http_bench.sh's results.tsv (+ the raw wrk outputs it names) into markdown tables.
 
-Table 1: one row per server x component: req/s, p50/p99 latency, errors, RSS idle / peak under
-load / high-water mark. Table 2: per component, Cumulus's req/s against jco serve and against the
+Table 1: one row per server x component: req/s, p50/p99 latency and errors of the run with the
+median req/s, the min-max req/s over the runs, RSS idle / peak under load / high-water mark. Table 2: per component, Cumulus's req/s against jco serve and against the
 native server, with the goals (>= 10x jco; >= 50% of native for the C and Rust components).
 Python 3, stdlib only.
 """
@@ -34,6 +34,8 @@ def parse_wrk(path):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\b", text, re.M)
         if m:
             out[key] = ms(m.group(1), m.group(2))
+    if out["p50"] == 0 and out["p99"] == 0:  # every request timed out: no latency recorded
+        out["p50"] = out["p99"] = None
     m = re.search(r"^\s+(\d+) requests in", text, re.M)
     if m:
         out["requests"] = int(m.group(1))
@@ -58,6 +60,12 @@ def fmt_ms(v):
     return f"{v:.2f}" if v < 100 else f"{v:.0f}"
 
 
+def fmt_range(rng):
+    if not rng:
+        return ""
+    return f"{rng[0]:,.0f}–{rng[1]:,.0f}"
+
+
 def fmt_mb(kb):
     return "-" if not kb else f"{int(kb) / 1024:.0f}"
 
@@ -72,20 +80,26 @@ def main():
     with open(args.results, encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             if r["status"] == "ok" and r["wrk_file"]:
-                r.update(parse_wrk(r["wrk_file"]))
+                runs = [parse_wrk(f) for f in r["wrk_file"].split(",")]
+                rates = [x["rps"] for x in runs if x["rps"] is not None]
+                # The run with the median req/s (the lower middle one for an even count).
+                runs.sort(key=lambda x: x["rps"] or 0)
+                r.update(runs[(len(runs) - 1) // 2])
+                r["range"] = (min(rates), max(rates)) if len(rates) > 1 else None
             else:
-                r.update({"rps": None, "p50": None, "p99": None, "errors": None})
+                r.update({"rps": None, "p50": None, "p99": None, "errors": None, "range": None})
             rows.append(r)
 
     print(f"Settings: {args.settings}; loopback, wrk and the server share the machine.\n")
-    print("| server | component | mode | req/s | p50 ms | p99 ms | errors | RSS idle MB | "
+    print("| server | component | mode | req/s | (range) | p50 ms | p99 ms | errors | RSS idle MB | "
           "RSS peak under load MB | VmHWM MB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for r in rows:
         status = "" if r["status"] == "ok" else f" ({r['status']})"
         print(f"| {r['server']}{status} | {COMPONENT_NAMES.get(r['component'], r['component'])} | "
-              f"{r['mode']} | {fmt_num(r['rps'])} | {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | "
+              f"{r['mode']} | {fmt_num(r['rps'])} | {fmt_range(r['range'])} | {fmt_ms(r['p50'])} | "
+              f"{fmt_ms(r['p99'])} | "
               f"{'-' if r['errors'] is None else r['errors']} | {fmt_mb(r['rss_idle_kb'])} | "
               f"{fmt_mb(r['rss_peak_kb'])} | {fmt_mb(r['hwm_kb'])} |")
         if r.get("note"):

@@ -15,7 +15,8 @@
 #
 # Servers and modes (see bench/http/README.md for why):
 #   cumulus   `cumulus serve FILE --listen 127.0.0.1:0` (fresh instance per request, pool 4)
-#   cumulus+reuse  same with --reuse-instances (only with --reuse)
+#   cumulus+reuse  same with --reuse-instances (only with --reuse; not for JS, whose
+#             StarlingMonkey runtime answers a single request per instance)
 #   jco       `jco serve FILE --host 127.0.0.1 --port P`; for the JS component with
 #             `--isolate-requests instance` (StarlingMonkey answers only one request per
 #             instance: the default mode fails every request after the first)
@@ -33,11 +34,13 @@ DURATION=10s
 CONNECTIONS=64
 WRK_THREADS=2
 WARMUP=3s
+WRK_TIMEOUT=30s
+RUNS=3
 SERVER_THREADS=""
 ONLY="rust,c,js"
 WITH_JCO=1
 WITH_REUSE=0
-UPGRADE_WAIT=900
+UPGRADE_WAIT=120
 OUT_DIR="$REPO_ROOT/build/bench-http"
 
 usage() {
@@ -45,16 +48,20 @@ usage() {
 usage: $0 [options]
   --cumulus PATH        cumulus binary [build/src/cli/cumulus]
   --native PATH         native_hello binary [next to cumulus: <build>/bench/native_hello]
-  --duration D          measured wrk run per server [10s]
+  --duration D          one measured wrk run [10s]
+  --runs N              measured runs per server, back to back; the run with the median req/s
+                        is reported, with the min-max range of all runs [3]
   --connections N       wrk connections [64]
   --wrk-threads N       wrk threads [2]
   --warmup D            discarded wrk run before each measurement [3s]
+  --wrk-timeout D       wrk's per-request timeout; slower answers count as errors and drop
+                        out of the latency figures, so it is generous [30s]
   --server-threads N    --threads for cumulus and native_hello [their default: one per core]
   --only LIST           components among rust,c,js [rust,c,js]
   --no-jco              skip jco serve
   --reuse               also measure cumulus serve --reuse-instances
   --upgrade-wait SEC    wait up to SEC for Cumulus's background optimized-tier compile of a
-                        component to finish before measuring it (0: measure at once) [900]
+                        component to finish before measuring it (0: measure at once) [120]
   --out DIR             logs, raw wrk output, results.tsv, table.md [build/bench-http]
 USAGE
 }
@@ -65,9 +72,11 @@ while [[ $# -gt 0 ]]; do
         --cumulus) CUMULUS=${2:?}; shift 2 ;;
         --native) NATIVE=${2:?}; shift 2 ;;
         --duration) DURATION=${2:?}; shift 2 ;;
+        --runs) RUNS=${2:?}; shift 2 ;;
         --connections) CONNECTIONS=${2:?}; shift 2 ;;
         --wrk-threads) WRK_THREADS=${2:?}; shift 2 ;;
         --warmup) WARMUP=${2:?}; shift 2 ;;
+        --wrk-timeout) WRK_TIMEOUT=${2:?}; shift 2 ;;
         --server-threads) SERVER_THREADS=${2:?}; shift 2 ;;
         --only) ONLY=${2:?}; shift 2 ;;
         --no-jco) WITH_JCO=0; shift ;;
@@ -79,6 +88,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die_usage "--runs must be a positive integer"
 [[ -x "$CUMULUS" ]] || { echo "run_http_bench: no cumulus binary at $CUMULUS (build it or pass --cumulus)" >&2; exit 2; }
 CUMULUS=$(cd "$(dirname "$CUMULUS")" && pwd)/$(basename "$CUMULUS")
 [[ -n "$NATIVE" ]] || NATIVE="$(dirname "$(dirname "$(dirname "$CUMULUS")")")/bench/native_hello"
@@ -197,7 +207,7 @@ wait_port_line() {
 # measure SERVER COMPONENT MODE URL EXPECTED_BODY NOTE
 measure() {
     local server=$1 comp=$2 mode=$3 url=$4 expect=$5 note=$6
-    local tag="$server.$comp" body idle peak hwm v wrk_file="$OUT_DIR/wrk/$server.$comp.txt"
+    local tag="$server.$comp" body idle peak hwm v run files=() rates=()
     body=$(curl -s -m 30 "$url")
     if [[ "$body" != *"$expect"* ]]; then
         echo "  $tag: unexpected body '${body:0:80}'" >&2
@@ -205,20 +215,27 @@ measure() {
         return 1
     fi
     idle=$(rss_kb VmRSS)
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >"$OUT_DIR/wrk/$tag.warmup.txt" 2>&1
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$wrk_file" 2>&1 &
-    local wrk_pid=$!
+    local wrk_args=(-t"$WRK_THREADS" -c"$CONNECTIONS" --timeout "$WRK_TIMEOUT")
+    wrk "${wrk_args[@]}" -d"$WARMUP" "$url" >"$OUT_DIR/wrk/$tag.warmup.txt" 2>&1
     peak=0
-    while kill -0 "$wrk_pid" 2>/dev/null; do
-        v=$(rss_kb VmRSS)
-        ((v > peak)) && peak=$v
-        sleep 0.2
+    for ((run = 1; run <= RUNS; run++)); do
+        local wrk_file="$OUT_DIR/wrk/$tag.run$run.txt"
+        wrk "${wrk_args[@]}" -d"$DURATION" --latency "$url" >"$wrk_file" 2>&1 &
+        local wrk_pid=$!
+        while kill -0 "$wrk_pid" 2>/dev/null; do
+            v=$(rss_kb VmRSS)
+            ((v > peak)) && peak=$v
+            sleep 0.2
+        done
+        wait "$wrk_pid"
+        files+=("$wrk_file")
+        rates+=("$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$wrk_file")")
     done
-    wait "$wrk_pid"
     hwm=$(rss_kb VmHWM)
-    printf '%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$server" "$comp" "$mode" "$wrk_file" "$idle" "$peak" \
-        "$hwm" "$note" >>"$RESULTS"
-    echo "  $tag: $(grep -E '^Requests/sec' "$wrk_file" | awk '{print $2}') req/s"
+    local IFS=,
+    printf '%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$server" "$comp" "$mode" "${files[*]}" "$idle" \
+        "$peak" "$hwm" "$note" >>"$RESULTS"
+    echo "  $tag: ${rates[*]} req/s"
 }
 
 fail_row() {  # SERVER COMPONENT MODE STATUS NOTE
@@ -226,6 +243,7 @@ fail_row() {  # SERVER COMPONENT MODE STATUS NOTE
 }
 
 STATUS=0
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 threads_args=()
 [[ -n "$SERVER_THREADS" ]] && threads_args=(--threads "$SERVER_THREADS")
 
@@ -299,11 +317,15 @@ jco_run() {  # COMPONENT
 
 for comp in "${components[@]}"; do
     cumulus_run "$comp" cumulus "fresh instance per request"
-    ((WITH_REUSE)) && cumulus_run "$comp" cumulus+reuse "--reuse-instances" --reuse-instances
+    # StarlingMonkey answers one request per instance (its fetch event cannot be answered
+    # twice), so the JS component cannot be reused: every second request would be a 500.
+    ((WITH_REUSE)) && [[ $comp != js ]] &&
+        cumulus_run "$comp" cumulus+reuse "--reuse-instances" --reuse-instances
     ((WITH_JCO)) && jco_run "$comp"
 done
 
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 "$SCRIPT_DIR/http_table.py" "$RESULTS" \
-    --settings "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up)" \
+    --settings "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --timeout $WRK_TIMEOUT --latency, $RUNS runs per server after a $WARMUP warm-up, median run shown; $(nproc) CPUs, load average at start $LOAD_START, at end $LOAD_END" \
     | tee "$OUT_DIR/table.md"
 exit $STATUS

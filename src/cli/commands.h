@@ -13,5 +13,8 @@ void addInspectCommand(CLI::App& app, int& status);
 void addRunCommand(CLI::App& app, int& status);
 void addComponentWastCommand(CLI::App& app, int& status);
 void addServeCommand(CLI::App& app, int& status);
+void addUpCommand(CLI::App& app, int& status);
+void addHostCommand(CLI::App& app, int& status);
+void addGetCommand(CLI::App& app, int& status);
 
 }  // namespace cumulus::cli

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   cumulus::cli::addRunCommand(app, status);
   cumulus::cli::addComponentWastCommand(app, status);
   cumulus::cli::addServeCommand(app, status);
+  cumulus::cli::addUpCommand(app, status);
+  cumulus::cli::addHostCommand(app, status);
+  cumulus::cli::addGetCommand(app, status);
   app.parse_complete_callback([&] {
     if (!log_level.empty()) cumulus::setLogLevel(log_level);
   });

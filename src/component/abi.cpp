@@ -978,9 +978,11 @@ void lowerFlat(Context& cx, const CTypePtr& tp, const Val& v, std::vector<engine
       while (out.size() < start + width) out.push_back(engine::Cell{});
       return;
     }
-    case K::kFlags:
-      push32(v.flagBits());
+    case K::kFlags: {
+      uint32_t n = static_cast<uint32_t>(t.labels.size());
+      push32(n < 32 ? v.flagBits() & ((1u << n) - 1) : v.flagBits());  // no bits beyond the labels
       return;
+    }
     case K::kOwn:
       if (!cx.handles) trap("handles are not supported here");
       push32(cx.handles->lowerOwn(*t.resource, v));
@@ -1168,7 +1170,8 @@ void store(Context& cx, const CTypePtr& tp, const Val& v, uint32_t ptr) {
       return;
     }
     case K::kFlags:
-      storeInt(Memory(cx), ptr, flagsSize(t.labels.size()), v.flagBits());
+      storeInt(Memory(cx), ptr, flagsSize(t.labels.size()),
+               t.labels.size() < 32 ? v.flagBits() & ((1u << t.labels.size()) - 1) : v.flagBits());
       return;
     case K::kOwn:
     case K::kBorrow: {

@@ -835,6 +835,10 @@ struct ComponentInstance::State {
   std::vector<std::unique_ptr<ResourceType>> locals;
   std::vector<HandleTable> tables;  // per static instance
   std::vector<uint8_t> entered;     // per static instance: on the call stack
+  // Per static instance: it may not leave (CanonicalABI.md's `may_leave` is false) while the
+  // canonical ABI calls its realloc to lower values into it and while its post-return runs;
+  // calling an import or resource.new/drop then traps.
+  std::vector<uint8_t> no_leave;
   std::vector<CachedOpts> lift_cache, lower_cache;
   engine::Store store;
   // Set by the first trap inside the instance: it may not run again ("lockdown", Explainer.md's
@@ -977,6 +981,25 @@ class Runtime {
     return callLifted(f.index, args, options);
   }
 
+  // Clears `may_leave` of a static instance for a scope (see State::no_leave).
+  struct NoLeave {
+    explicit NoLeave(uint8_t& flag) : flag_(flag), old_(flag) { flag_ = 1; }
+    ~NoLeave() { flag_ = old_; }
+    NoLeave(const NoLeave&) = delete;
+    NoLeave& operator=(const NoLeave&) = delete;
+
+   private:
+    uint8_t& flag_;
+    uint8_t old_;
+  };
+
+  Expected<void> checkMayLeave(uint32_t static_id, std::string_view what) {
+    if (!st_.no_leave[static_id]) return {};
+    return makeError(ErrorCode::kTrap,
+                     "cannot leave component instance: {} called during post-return or realloc",
+                     what);
+  }
+
   Expected<Val> callLifted(uint32_t id, std::vector<Val>& args,
                            const engine::CallOptions& options) {
     const LiftDef& d = p_.lifts[id];
@@ -1007,14 +1030,18 @@ class Runtime {
     try {
       Handles handles(*this, d.static_instance, d.static_instance, &borrows);
       abi::Context cx{c.memory, c.has_realloc ? &c.realloc : nullptr, d.opts.encoding, &handles};
-      if (d.sig.params_in_memory) {
-        uint32_t ptr = abi::allocate(cx, abi::alignment(*d.params), abi::size(*d.params));
-        abi::store(cx, d.params, Val::tuple(std::move(args)), ptr);
-        engine::Cell cell{};
-        cell.i32 = ptr;
-        cells.push_back(cell);
-      } else {
-        for (size_t i = 0; i < args.size(); ++i) abi::lowerFlat(cx, d.type->fields[i].second, args[i], cells);
+      {
+        NoLeave no_leave(st_.no_leave[d.static_instance]);  // lower_flat_values
+        if (d.sig.params_in_memory) {
+          uint32_t ptr = abi::allocate(cx, abi::alignment(*d.params), abi::size(*d.params));
+          abi::store(cx, d.params, Val::tuple(std::move(args)), ptr);
+          engine::Cell cell{};
+          cell.i32 = ptr;
+          cells.push_back(cell);
+        } else {
+          for (size_t i = 0; i < args.size(); ++i)
+            abi::lowerFlat(cx, d.type->fields[i].second, args[i], cells);
+        }
       }
       cells.resize(std::max<size_t>({cells.size(), d.sig.results.size(), 1}));
       ran = true;
@@ -1037,6 +1064,7 @@ class Runtime {
     if (c.has_post_return) {
       std::vector<engine::Cell> pr(cells.begin(), cells.begin() + d.sig.results.size());
       pr.resize(std::max<size_t>(pr.size(), 1));
+      NoLeave no_leave(st_.no_leave[d.static_instance]);
       auto r = engine::callFunc(c.post_return, pr.data(), options);
       if (!r.ok()) return lockdown(std::move(r).error());
     }
@@ -1048,6 +1076,7 @@ class Runtime {
 
   Expected<void> callLowered(uint32_t id, engine::Cell* cells) {
     const LowerDef& d = p_.lowers[id];
+    if (auto ok = checkMayLeave(d.static_instance, d.name); !ok.ok()) return ok;
     CachedOpts& c = cache(st_.lower_cache[id], d.opts, nullptr);
     try {
       Handles handles(*this, d.static_instance, d.type_static, nullptr);
@@ -1064,6 +1093,7 @@ class Runtime {
       }
       auto r = callFunc(d.callee, args, {});
       if (!r.ok()) return std::move(r).error();
+      NoLeave no_leave(st_.no_leave[d.static_instance]);  // lower_flat_values
       if (d.type->result) {
         if (d.sig.results_in_memory) {
           abi::store(cx, d.type->result, *r, cells[d.sig.params.size() - 1].i32);
@@ -1087,6 +1117,12 @@ class Runtime {
     HandleTable& table = st_.tables[b.static_instance];
     const ResourceType* t =
         b.resource.host ? b.resource.host : st_.locals[b.resource.local].get();
+    if (b.kind == Canon::Kind::kResourceNew || b.kind == Canon::Kind::kResourceDrop) {
+      auto ok = checkMayLeave(b.static_instance, b.kind == Canon::Kind::kResourceNew
+                                                     ? "resource.new"
+                                                     : "resource.drop");
+      if (!ok.ok()) return ok;
+    }
     try {
       switch (b.kind) {
         case Canon::Kind::kResourceNew:
@@ -1187,6 +1223,7 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   }
   st.tables.resize(p.statics.size());
   st.entered.assign(p.statics.size(), 0);
+  st.no_leave.assign(p.statics.size(), 0);
   st.lift_cache.resize(p.lifts.size());
   st.lower_cache.resize(p.lowers.size());
   st.lowered.reserve(p.lowers.size());
@@ -1245,10 +1282,23 @@ const Item* findExport(const PlanData& p, std::string_view iface, std::string_vi
     auto it = p.exports.find(name);
     if (it != p.exports.end()) item = &it->second;
   } else {
+    // The exact name if exported, else the newest semver-compatible version.
+    std::optional<SemVer> best;
     for (const auto& [n, x] : p.exports) {
       if (x.kind != EK::kInstance || !x.instance || !semverCompatible(iface, n)) continue;
       auto it = x.instance->items.find(name);
-      if (it != x.instance->items.end()) item = &it->second;
+      if (it == x.instance->items.end()) continue;
+      if (n == iface) {
+        item = &it->second;
+        break;
+      }
+      auto v = parseSemver(splitVersion(n).second);
+      if (!item || (v && best &&
+                    std::tie(v->major, v->minor, v->patch) >
+                        std::tie(best->major, best->minor, best->patch))) {
+        item = &it->second;
+        best = v;
+      }
     }
   }
   return item;

@@ -685,8 +685,14 @@ class Runner {
         o = Outcome::skip(file_skip->second);
       } else if (line_skip != options_.skip.end()) {
         o = Outcome::skip(line_skip->second);
-        // A skipped component leaves no current instance: what follows needs it.
-        if (f.head() == "component") noCurrent(fmt::format("the component at line {} is skipped", f.line), true);
+        // What follows a skipped component needs it: it is skipped too.
+        if (f.head() == "component") {
+          std::string why = fmt::format("the component at line {} is skipped", f.line);
+          if (f.items.size() > 2 && f.items[1].isAtom("definition") && f.items[2].isId())
+            definitions_[f.items[2].text] = Definition{nullptr, why, true};
+          else
+            noCurrent(why, true);
+        }
       } else {
         try {
           o = directive(f, i);
@@ -762,15 +768,15 @@ class Runner {
       auto bytes = binary(index, &e);
       if (!bytes.ok()) return Outcome::skip(bytes.error().message());
       if (e->async) {
-        definitions_[name] = Definition{nullptr, "async component (out of scope)"};
+        definitions_[name] = Definition{nullptr, "async component (out of scope)", true};
         return Outcome::skip("async component (WASI 0.3 / async ABI is out of scope)");
       }
       auto p = plan(*bytes);
       if (!p.ok()) {
-        definitions_[name] = Definition{nullptr, "its definition failed"};
+        definitions_[name] = Definition{nullptr, "its definition failed", false};
         return Outcome::fail(p.error().message());
       }
-      definitions_[name] = Definition{*p, ""};
+      definitions_[name] = Definition{*p, "", false};
       return Outcome::pass();
     }
     if (i < f.items.size() && f.items[i].isAtom("instance")) {
@@ -782,7 +788,8 @@ class Runner {
         return Outcome::fail(fmt::format("no component definition named {}", def_name));
       }
       if (!d->second.plan) {
-        noCurrent(fmt::format("definition {}: {}", def_name, d->second.missing), d->second.missing.rfind("async", 0) == 0);
+        noCurrent(fmt::format("definition {}: {}", def_name, d->second.missing),
+                  d->second.missing_is_skip);
         if (current_.missing_is_skip) return Outcome::skip(current_.missing);
         return Outcome::fail(current_.missing);
       }
@@ -821,8 +828,22 @@ class Runner {
     }
     instances_.push_back(*inst);
     current_ = Current{*inst, "", false};
-    if (!name.empty()) named_[name] = *inst;
+    if (!name.empty()) {
+      named_[name] = *inst;
+      registerInstance(name.substr(1), *plan, **inst);
+    }
     return Outcome::pass();
+  }
+
+  // wasmtime's harness makes a named instance importable under its name (without `$`), with the
+  // resource types it exports (and core modules, which our Linker cannot hold).
+  void registerInstance(const std::string& name, const ComponentPlan& plan,
+                        const ComponentInstance& inst) {
+    for (const auto& [en, e] : plan.info().exports) {
+      if (e.kind != ExternType::Kind::kType || !e.type || e.type->kind != CType::Kind::kResource)
+        continue;
+      if (const ResourceType* t = inst.exportResource("", en)) linker_.resourceAlias(name, en, t);
+    }
   }
 
   struct Invoked {
@@ -970,7 +991,8 @@ class Runner {
 
   struct Definition {
     std::shared_ptr<ComponentPlan> plan;
-    std::string missing;
+    std::string missing;  // why there is no plan
+    bool missing_is_skip = false;
   };
 
   engine::Engine& engine_;

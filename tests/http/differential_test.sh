@@ -6,14 +6,16 @@
 # is sent to both with curl, and the responses are compared on what the component decides: the
 # status code, the body, and the headers except the transport-specific ones (date, connection,
 # keep-alive, transfer-encoding, content-length: framing may differ between hosts, the bytes may
-# not). Header names are compared case-insensitively, and the headers sorted by name (stable, so
+# not; for an HTTP/1.0 request transfer-encoding is compared too, since HTTP/1.0 has no chunked
+# coding). Header names are compared case-insensitively, and the headers sorted by name (stable, so
 # repeated fields keep their order). A mismatch prints a unified diff of the two normalized
 # responses; the exit status is then 1.
 #
 # usage: tests/http/differential_test.sh [--cumulus PATH] [--components-dir DIR] [--only LIST]
 #                                        [--out DIR]
 #   --only: among rust, c, js, handler (default: all). `handler` is tests/http/components/
-#   test_handler.c, built into --components-dir by tests/http/build_components.sh when missing.
+#   test_handler.c, built into --components-dir by tests/http/build_components.sh (which skips
+#   the work when the output is up to date).
 # jco 1.35 is installed from npm on first use by the fixtures' toolchains/env.sh. Exit status 77
 # (CTest: skipped) when jco cannot be installed.
 set -uo pipefail
@@ -32,7 +34,7 @@ while [[ $# -gt 0 ]]; do
         --components-dir) COMPONENTS_DIR=${2:?}; shift 2 ;;
         --only) ONLY=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "differential_test: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -71,6 +73,7 @@ COMMON_REQUESTS=(
     "put-large-body|PUT|/upload|gen:200000|"
     "get-custom-headers|GET|/headers||-H x-request-id:abc123 -H accept:text/plain"
     "delete|DELETE|/item/7||"
+    "http10-get|GET|/one-oh||--http1.0"
 )
 # test_handler paths (see tests/http/components/test_handler.c). Echo bodies and /big sizes stay
 # within 4,096 bytes because the handler answers with one blocking-write-and-flush per chunk it
@@ -142,11 +145,15 @@ sys.stdout.buffer.write((line * (n // len(line) + 1))[:n])' "$1" >"$2"
 
 # Writes the comparable form of one response: status code, kept headers, body (or its size and
 # sha256 when large or binary).
-normalize() {  # HEADERS_FILE BODY_FILE OUT_FILE
-    python3 - "$1" "$2" "$3" <<'PY'
+# For an HTTP/1.0 request (4th argument `http10`) transfer-encoding is kept: HTTP/1.0 has no
+# chunked coding, so a server must not send one (RFC 9112 §6.1) and curl would hide it.
+normalize() {  # HEADERS_FILE BODY_FILE OUT_FILE [http10]
+    python3 - "$1" "$2" "$3" "${4:-}" <<'PY'
 import hashlib, sys
-hdr_path, body_path, out_path = sys.argv[1:4]
+hdr_path, body_path, out_path, mode = sys.argv[1:5]
 IGNORED = {"date", "connection", "keep-alive", "transfer-encoding", "content-length"}
+if mode == "http10":
+    IGNORED.discard("transfer-encoding")
 raw = open(hdr_path, "rb").read().decode("latin-1")
 # curl -D writes every response head it saw (100 Continue first): keep the last block.
 blocks = [b for b in raw.replace("\r\n", "\n").split("\n\n") if b.strip()]
@@ -180,7 +187,12 @@ PY
 send() {
     local name=$1 spec=$2 port=$3 dir=$4 method path body extra
     IFS='|' read -r _ method path body extra <<<"$spec"
-    local args=(-s --noproxy '*' --http1.1 -m 60 -D "$dir/$name.hdr")
+    local args=(-s --noproxy '*' -m 60 -D "$dir/$name.hdr") mode=""
+    if [[ " $extra " == *" --http1.0 "* ]]; then
+        mode=http10
+    else
+        args+=(--http1.1)
+    fi
     if [[ $method == HEAD ]]; then
         args+=(--head -o /dev/null)  # --head prints the head as the body too
     else
@@ -200,7 +212,7 @@ send() {
     : >"$dir/$name.body"
     curl "${args[@]}" "http://127.0.0.1:$port$path" 2>"$dir/$name.curl-err"
     local rc=$?
-    normalize "$dir/$name.hdr" "$dir/$name.body" "$dir/$name.norm"
+    normalize "$dir/$name.hdr" "$dir/$name.body" "$dir/$name.norm" "$mode"
     ((rc == 0)) || echo "curl: exit $rc ($(head -c 200 "$dir/$name.curl-err"))" >>"$dir/$name.norm"
 }
 
@@ -259,7 +271,7 @@ run_component() {
 
 for comp in ${ONLY//,/ }; do
     [[ -n "${FILE[$comp]:-}" ]] || { echo "differential_test: unknown component '$comp'" >&2; exit 2; }
-    if [[ $comp == handler && ! -f "${FILE[handler]}" ]]; then
+    if [[ $comp == handler ]]; then  # no-op when up to date
         "$SCRIPT_DIR/build_components.sh" "$COMPONENTS_DIR" >"$OUT/build_components.log" 2>&1 ||
             { echo "  building test_handler failed:" >&2; tail -20 "$OUT/build_components.log" >&2; }
     fi

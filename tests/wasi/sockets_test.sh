@@ -108,7 +108,8 @@ result() {
 }
 
 # case NAME WANT_EXIT 'GREP...' -- CUMULUS_RUN_ARGS...: runs `cumulus run`, expects the exit code
-# and every grep pattern (extended regex, one per word before --) in stdout.
+# and every grep pattern (extended regex, one per word before --) in stdout. Baseline tier: a
+# background optimized compile would only be killed when the short run exits.
 case_() {
   local name="$1" want="$2"
   shift 2
@@ -116,7 +117,7 @@ case_() {
   while [[ "$1" != "--" ]]; do patterns+=("$1"); shift; done
   shift
   local out code=0
-  out="$(timeout "$TIMEOUT" "$CUMULUS" run "$WASM" "$@" 2>&1)" || code=$?
+  out="$(timeout "$TIMEOUT" "$CUMULUS" run "$WASM" --tier baseline "$@" 2>&1)" || code=$?
   local ok=1
   [[ "$code" == "$want" ]] || ok=0
   for p in "${patterns[@]}"; do grep -Eq -- "$p" <<<"$out" || ok=0; done
@@ -154,7 +155,7 @@ case_ bad-args 0 "^PASSED$" -- --allow-socket "$LOOP:*" -- bad-args
 # tcp-listen: the guest prints its port, a python client connects, sends, half-closes and reads
 # the echo back.
 mkfifo "$WORK/listen"
-timeout "$TIMEOUT" "$CUMULUS" run "$WASM" --allow-socket "$LOOP:*" -- tcp-listen \
+timeout "$TIMEOUT" "$CUMULUS" run "$WASM" --tier baseline --allow-socket "$LOOP:*" -- tcp-listen \
   >"$WORK/listen" 2>&1 &
 GUEST_PID=$!
 exec 4<"$WORK/listen"

@@ -1,0 +1,151 @@
+// The host daemon core; see host.h.
+#include "host/host.h"
+
+#include "base/log.h"
+#include "host/identity.h"
+
+namespace cumulus::host {
+
+Host::Host(HostConfig config, lattice::KeyPair key)
+    : config_(std::move(config)),
+      key_(std::move(key)),
+      id_(key_.publicKey()),
+      friendly_name_(makeFriendlyName()),
+      started_(std::chrono::steady_clock::now()) {
+  labels_ = builtinLabels();
+  for (const auto& [k, v] : config_.labels) labels_[k] = v;
+}
+
+Expected<std::unique_ptr<Host>> Host::start(HostConfig config) {
+  if (!lattice::isSubjectToken(config.lattice)) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "lattice name '{}' must be one NATS subject token (no '.', '*', '>' or spaces)",
+                     config.lattice);
+  }
+  if (config.version.empty()) config.version = CUMULUS_VERSION;
+  CUMULUS_TRY(auto key, hostKey(config.seed));
+  std::unique_ptr<Host> host(new Host(std::move(config), std::move(key)));
+  lattice::NatsOptions opts;
+  opts.url = host->config_.nats_url;
+  CUMULUS_TRY(host->conn_, lattice::NatsConnection::connect(opts));
+  host->ctl_ = std::make_unique<CtlServer>(*host->conn_, host->config_.ctl_prefix,
+                                           host->config_.lattice, host->id_,
+                                           static_cast<CtlHandler&>(*host));
+  CUMULUS_TRY_VOID(host->ctl_->start());
+  // TODO(lattice): get/create LATTICEDATA_{lattice} and CONFIGDATA_{lattice}, load and watch
+  // them before host_started (PROTOCOL.md §3.2), once links and config land.
+  host->heartbeat_ = std::thread([h = host.get()] { h->heartbeatLoop(); });
+  std::map<std::string, std::string> labels;
+  {
+    std::lock_guard lock(host->mu_);
+    labels = host->labels_;
+  }
+  host->publishEvent("host_started", {{"friendly_name", host->friendly_name_},
+                                      {"labels", labels},
+                                      {"uptime_seconds", 0},
+                                      {"version", host->config_.version}});
+  (void)host->conn_->flush(std::chrono::seconds(2));
+  log().info("host {} ({}) joined lattice '{}' at {}", host->id_, host->friendly_name_,
+             host->config_.lattice, host->conn_->connectedUrl());
+  return host;
+}
+
+Host::~Host() { shutdown(); }
+
+uint64_t Host::uptimeSeconds() const {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count());
+}
+
+lattice::HostInfo Host::hostInfo() {
+  lattice::HostInfo info;
+  info.id = id_;
+  info.friendly_name = friendly_name_;
+  {
+    std::lock_guard lock(mu_);
+    info.labels = labels_;
+  }
+  info.lattice = config_.lattice;
+  info.uptime_seconds = uptimeSeconds();
+  info.version = config_.version;
+  info.ctl_host = config_.nats_url;
+  info.rpc_host = config_.nats_url;
+  return info;
+}
+
+lattice::HostInventory Host::inventory() {
+  lattice::HostInventory inv;
+  inv.host_id = id_;
+  inv.friendly_name = friendly_name_;
+  {
+    std::lock_guard lock(mu_);
+    inv.labels = labels_;
+  }
+  inv.version = config_.version;
+  inv.uptime_seconds = uptimeSeconds();
+  // Components and providers join here when the component and provider managers land.
+  return inv;
+}
+
+void Host::stopHost(const StopHostRequest& request) {
+  log().info("host {}: stop requested over the control interface", id_);
+  requestStop();
+}
+
+void Host::requestStop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Host::waitForStopRequest(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return stop_requested_; });
+}
+
+void Host::publishEvent(std::string_view type, nlohmann::json data) {
+  auto event = lattice::cloudEvent(type, id_, std::move(data));
+  auto sent = conn_->publish(lattice::eventSubject(config_.lattice, type), event.dump());
+  if (!sent.ok()) log().warn("publishing {}: {}", type, sent.error().message());
+}
+
+void Host::heartbeatLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    // The first heartbeat goes out one interval after start (PROTOCOL.md §2).
+    if (cv_.wait_for(lock, config_.heartbeat_interval, [&] { return shutting_down_; })) return;
+    lock.unlock();
+    publishEvent("host_heartbeat", lattice::toJson(inventory()));
+    lock.lock();
+  }
+}
+
+void Host::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    shutting_down_ = true;
+    stop_requested_ = true;
+  }
+  cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  if (ctl_) ctl_->stop();
+  if (conn_) {
+    std::map<std::string, std::string> labels;
+    {
+      std::lock_guard lock(mu_);
+      labels = labels_;
+    }
+    publishEvent("host_stopped", {{"labels", labels}});
+    (void)conn_->flush(std::chrono::seconds(2));
+    log().info("host {} stopped", id_);
+  }
+  ctl_.reset();
+  conn_.reset();
+}
+
+}  // namespace cumulus::host
