@@ -2,8 +2,10 @@
 """Turns run_http_bench.sh's results.tsv (+ the raw wrk outputs it names) into markdown tables.
 
 Table 1: one row per server x component: req/s, p50/p99 latency and errors of the run with the
-median req/s, the min-max req/s over the runs, RSS idle / peak under load / high-water mark. Table 2: per component, Cumulus's req/s against jco serve and against the
-native server, with the goals (>= 10x jco; >= 50% of native for the C and Rust components).
+median req/s, the min-max req/s over the runs, RSS idle / peak under load / high-water mark.
+Table 2: per component, Cumulus's req/s against jco serve (its default one-instance mode, and
+with an instance per request like Cumulus) and against the native server, with the goals
+(>= 10x jco; >= 50% of native for the C and Rust components).
 Python 3, stdlib only.
 """
 import argparse
@@ -115,28 +117,37 @@ def main():
 
     native = rps("native", "all")
     comps = [c for c in ("rust", "c", "js") if any(r["component"] == c for r in rows)]
-    print("\n| component | Cumulus req/s | jco req/s | Cumulus/jco (goal >= 10x) | native req/s | "
+
+    def ratio(a, b, goal=None):
+        if not (a and b):
+            return "-"
+        verdict = "" if goal is None else (" met" if a / b >= goal else " NOT met")
+        return f"{a / b:.1f}x{verdict}"
+
+    print("\n| component | Cumulus req/s | jco req/s (one instance) | Cumulus/jco (goal >= 10x) | "
+          "jco req/s (instance per request) | Cumulus/jco, same semantics | native req/s | "
           "Cumulus/native (goal >= 50% for C, Rust) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in comps:
-        cu, jc = rps("cumulus", c), rps("jco", c)
-        vs_jco = "-" if not (cu and jc) else (
-            f"{cu / jc:.1f}x {'met' if cu / jc >= GOAL_JCO else 'NOT met'}")
-        if cu and native:
-            ratio = cu / native
-            verdict = ("" if c not in NATIVE_GOAL_COMPONENTS
-                       else (" met" if ratio >= GOAL_NATIVE else " NOT met"))
-            vs_native = f"{100 * ratio:.0f}%{verdict}"
-        else:
-            vs_native = "-"
-        print(f"| {COMPONENT_NAMES[c]} | {fmt_num(cu)} | {fmt_num(jc)} | {vs_jco} | "
-              f"{fmt_num(native)} | {vs_native} |")
-        cr = rps("cumulus+reuse", c)
-        if cr:
-            vs_jco_r = "-" if not jc else f"{cr / jc:.1f}x"
-            vs_nat_r = "-" if not native else f"{100 * cr / native:.0f}%"
-            print(f"| {COMPONENT_NAMES[c]}, `--reuse-instances` | {fmt_num(cr)} | {fmt_num(jc)} | "
-                  f"{vs_jco_r} | {fmt_num(native)} | {vs_nat_r} |")
+        jc, ji = rps("jco", c), rps("jco+isolate", c)
+        for server, label in (("cumulus", ""), ("cumulus+reuse", ", `--reuse-instances`")):
+            cu = rps(server, c)
+            if cu is None and server != "cumulus":
+                continue
+            goal = GOAL_JCO if server == "cumulus" else None
+            if cu and native:
+                verdict = ("" if c not in NATIVE_GOAL_COMPONENTS or server != "cumulus"
+                           else (" met" if cu / native >= GOAL_NATIVE else " NOT met"))
+                pct = 100 * cu / native
+                vs_native = f"{pct:.0f}%{verdict}" if pct >= 10 else f"{pct:.1f}%{verdict}"
+            else:
+                vs_native = "-"
+            # The goal is judged against jco's fastest mode that works for the component.
+            vs_jc = ratio(cu, jc, goal) if jc else "-"
+            vs_ji = ratio(cu, ji, None if jc else goal)
+            print(f"| {COMPONENT_NAMES[c]}{label} | {fmt_num(cu)} | {fmt_num(jc)} | "
+                  f"{vs_jc} | {fmt_num(ji)} | {vs_ji} | {fmt_num(native)} | "
+                  f"{vs_native} |")
     return 0
 
 

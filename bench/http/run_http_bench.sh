@@ -17,9 +17,11 @@
 #   cumulus   `cumulus serve FILE --listen 127.0.0.1:0` (fresh instance per request, pool 4)
 #   cumulus+reuse  same with --reuse-instances (only with --reuse; not for JS, whose
 #             StarlingMonkey runtime answers a single request per instance)
-#   jco       `jco serve FILE --host 127.0.0.1 --port P`; for the JS component with
-#             `--isolate-requests instance` (StarlingMonkey answers only one request per
-#             instance: the default mode fails every request after the first)
+#   jco       `jco serve FILE --host 127.0.0.1 --port P`: its default mode, one instance for
+#             all requests (its fastest). Not for JS: StarlingMonkey answers only one request
+#             per instance, so every request after the first fails in that mode
+#   jco+isolate  same with `--isolate-requests instance`: a fresh instance per request, the
+#             semantics of `cumulus serve`
 #   native    bench/http/native_hello (server.cpp's structure without wasm), one row, used as
 #             the ceiling for every component
 set -uo pipefail   # no -e: a failing server must not abort the whole run
@@ -291,26 +293,22 @@ cumulus_run() {  # COMPONENT SERVERNAME MODE EXTRA_ARGS...
     stop_server
 }
 
-jco_run() {  # COMPONENT
-    local comp=$1 log="$OUT_DIR/logs/jco.$1.log" port t0 mode="default (one instance)"
-    local extra=()
-    if [[ $comp == js ]]; then
-        extra=(--isolate-requests instance)
-        mode="--isolate-requests instance"
-    fi
-    echo "== jco $comp"
+jco_run() {  # COMPONENT SERVERNAME MODE EXTRA_ARGS...
+    local comp=$1 name=$2 mode=$3 log="$OUT_DIR/logs/$2.$1.log" port t0
+    shift 3
+    echo "== $name $comp"
     port=$(free_port)
     t0=$(now)
     # shellcheck disable=SC2086  # $JCO is a command line (node --import ... jco.js)
-    start_server jco "$log" $JCO serve "${FILE[$comp]}" --host 127.0.0.1 --port "$port" "${extra[@]}"
+    start_server "$name" "$log" $JCO serve "${FILE[$comp]}" --host 127.0.0.1 --port "$port" "$@"
     if ! wait_ready "http://127.0.0.1:$port/" "${START_DEADLINE[$comp]}"; then
         echo "  jco serve did not answer for $comp (log: $log)" >&2
-        fail_row jco "$comp" "$mode" no-start "$(tail -c 200 "$log" | tr '\t\n' '  ')"
+        fail_row "$name" "$comp" "$mode" no-start "$(tail -c 200 "$log" | tr '\t\n' '  ')"
         stop_server
         return
     fi
     echo "  ready after $(elapsed_since "$t0") s"
-    measure jco "$comp" "$mode" "http://127.0.0.1:$port/" "${BODY[$comp]}" "" ||
+    measure "$name" "$comp" "$mode" "http://127.0.0.1:$port/" "${BODY[$comp]}" "" ||
         echo "  (jco failure recorded, not fatal)" >&2
     stop_server
 }
@@ -321,7 +319,12 @@ for comp in "${components[@]}"; do
     # twice), so the JS component cannot be reused: every second request would be a 500.
     ((WITH_REUSE)) && [[ $comp != js ]] &&
         cumulus_run "$comp" cumulus+reuse "--reuse-instances" --reuse-instances
-    ((WITH_JCO)) && jco_run "$comp"
+    if ((WITH_JCO)); then
+        # jco's default mode (one instance for every request) is its fastest; the JS component
+        # cannot run in it (StarlingMonkey answers one request per instance).
+        [[ $comp != js ]] && jco_run "$comp" jco "default (one instance)"
+        jco_run "$comp" jco+isolate "--isolate-requests instance" --isolate-requests instance
+    fi
 done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

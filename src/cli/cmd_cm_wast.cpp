@@ -48,7 +48,6 @@ int run(const CmWastArgs& args) {
     return 2;
   }
   component::ComponentWastOptions options;
-  options.verbose = args.verbose;
   auto skip = loadSkipList(args.skip_list);
   if (!skip.ok()) {
     fmt::print(stderr, "error: {}\n", skip.error().message());
@@ -95,14 +94,13 @@ int run(const CmWastArgs& args) {
 
 void addComponentWastCommand(CLI::App& app, int& status) {
   auto args = std::make_shared<CmWastArgs>();
-  auto* cmd = app.add_subcommand(
-      "component-wast", "run component-model .wast scripts (component forms precompiled)");
+  auto* cmd = app.add_subcommand("component-wast",
+                                 "run component-model .wast scripts (component forms precompiled)");
   cmd->add_option("files", args->files, "scripts")->required();
   cmd->add_option("--compiled", args->compiled,
                   "directory of the compiled component forms (with manifest.json)")
       ->required();
-  cmd->add_option("--skip-list", args->skip_list,
-                  "file of 'script[:line] reason' entries to skip");
+  cmd->add_option("--skip-list", args->skip_list, "file of 'script[:line] reason' entries to skip");
   addTierOption(cmd, args->policy);
   cmd->add_flag("-v,--verbose", args->verbose, "print every failure, skip and trap message");
   cmd->callback([args, &status] { status = run(*args); });

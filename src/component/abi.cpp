@@ -192,7 +192,10 @@ bool validUtf8(std::string_view s) {
     while (i < n && static_cast<uint8_t>(s[i]) < 0x80) ++i;
     if (i == n) break;
     auto b = static_cast<uint8_t>(s[i]);
-    size_t len = b >= 0xC0 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF8 ? 4 : 0;
+    size_t len = b >= 0xC0 && b < 0xE0   ? 2
+                 : b >= 0xE0 && b < 0xF0 ? 3
+                 : b >= 0xF0 && b < 0xF8 ? 4
+                                         : 0;
     if (len == 0 || i + len > n || !isValidUtf8(s.substr(i, len))) return false;
     i += len;
   }
@@ -360,7 +363,8 @@ uint64_t countBytes(const std::string& s, bool four_byte_leads) {
     uint64_t cont = w & kHighBits & ~((w << 1) & kHighBits);
     n += bytes - static_cast<uint64_t>(__builtin_popcountll(cont));
     if (four_byte_leads)
-      n += static_cast<uint64_t>(__builtin_popcountll(w & (w << 1) & (w << 2) & (w << 3) & kHighBits));
+      n += static_cast<uint64_t>(
+          __builtin_popcountll(w & (w << 1) & (w << 2) & (w << 3) & kHighBits));
   };
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
@@ -406,8 +410,8 @@ void checkStringSize(uint64_t bytes) {
 using StoredString = std::pair<uint32_t, uint32_t>;
 
 // store_string_copy: the destination size follows from the source code units.
-StoredString storeStringCopy(Context& cx, const std::string& s, uint64_t units,
-                             uint32_t unit_size, uint32_t align, CanonOpts::Encoding dst) {
+StoredString storeStringCopy(Context& cx, const std::string& s, uint64_t units, uint32_t unit_size,
+                             uint32_t align, CanonOpts::Encoding dst) {
   uint64_t bytes = unit_size * units;
   checkStringSize(bytes);
   uint32_t ptr = reallocate(cx, 0, 0, align, bytes);

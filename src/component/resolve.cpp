@@ -1,6 +1,7 @@
 // The resolver (see resolve.h): index spaces per scope, built in definition order.
 #include "component/resolve.h"
 
+#include <cstring>
 #include <set>
 
 #include <fmt/format.h>
@@ -25,13 +26,36 @@ struct CoreInstanceInfo {
   std::map<std::string, Sort> exports;
 };
 
+// Resource provenance for validation. Resource types are generative: every `(resource ...)`
+// definition, `(sub resource)` import or export and every instantiation of a component that
+// defines resources makes new ones. Each resource gets a creation serial; a component (type)
+// remembers the serials created while it was defined, so instantiating it can tell the resources
+// it defines (fresh per instance) from those it imports (replaced by the arguments') or borrows
+// from an enclosing scope (unchanged).
+//
+// A fresh per-instance resource keeps `resource` pointing at the definition it copies, so the
+// runtime's resourceIdentity still finds the definition; validation uses validationId, which stops
+// at fresh copies.
+struct Ctx {
+  uint64_t next = 0;
+  std::map<const CType*, uint64_t> serial;  // validation identity -> creation serial
+  std::set<const CType*> fresh;             // per-instance copies (identities of their own)
+  std::map<const CType*, std::pair<uint64_t, uint64_t>> defined;  // component type -> serials
+  std::vector<CTypePtr> keep;  // keeps keyed pointers alive, so addresses are never reused
+};
+
+const CType* validationId(const Ctx& c, const CType* t) {
+  while (t && t->kind == K::kResource && t->resource && !c.fresh.count(t)) t = t->resource.get();
+  return t;
+}
+
 struct Scope {
   Scope* parent = nullptr;
+  Ctx* ctx = nullptr;
   bool component = false;                  // a component definition (not a component/instance type)
   std::set<const CType*> local_resources;  // resources defined (not imported) in this component
-  std::set<const CType*>
-      imported_resources;  // resources that came in through this component's imports
   std::vector<CTypePtr> types, funcs, values, instances, components;
+  std::set<const CType*> named;  // types named by this component's imports and exports
   std::vector<std::shared_ptr<const engine::ModuleInfo>> core_modules;
   std::vector<CoreInstanceInfo> core_instances;
   std::vector<std::shared_ptr<CoreType>> core_types;
@@ -47,6 +71,17 @@ const T& at(const std::vector<T>& v, uint32_t i, const char* what) {
 
 void checkCount(size_t n, uint32_t i, const char* what) {
   if (i >= n) invalid(fmt::format("{} index {} out of bounds ({} defined)", what, i, n));
+}
+
+CTypePtr newResource(Ctx& c, std::string name = {}, CTypePtr copy_of = nullptr) {
+  auto r = std::make_shared<CType>();
+  r->kind = K::kResource;
+  r->name = std::move(name);
+  r->resource = std::move(copy_of);
+  if (r->resource) c.fresh.insert(r.get());
+  c.serial[r.get()] = c.next++;
+  c.keep.push_back(r);
+  return r;
 }
 
 CTypePtr primType(Prim p) {
@@ -558,9 +593,28 @@ Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
   return target;
 }
 
+// Validates a core module type's declarations (unique import and export names, type indices,
+// memory limits) and returns its interface.
 std::shared_ptr<const engine::ModuleInfo> moduleTypeInfo(const CoreType& ct) {
   auto info = std::make_shared<engine::ModuleInfo>();
+  std::set<std::pair<std::string, std::string>> import_names;
+  std::set<std::string> export_names;
+  size_t types = 0;
   for (const auto& d : ct.decls) {
+    if (d.kind == CoreModuleDecl::Kind::kType || d.kind == CoreModuleDecl::Kind::kAlias) ++types;
+    if (d.kind == CoreModuleDecl::Kind::kImport || d.kind == CoreModuleDecl::Kind::kExport) {
+      if (d.desc.kind == 0 && d.desc.type_index >= types)
+        invalid(fmt::format("type index out of bounds: {}", d.desc.type_index));
+      if (d.desc.kind == 2 && d.desc.raw.size() >= 5 && !(d.desc.raw[0] & 4)) {
+        uint32_t min = 0;
+        std::memcpy(&min, d.desc.raw.data() + 1, 4);
+        if (min > 65536) invalid("memory size must be at most 65536 pages (4GiB)");
+      }
+    }
+    if (d.kind == CoreModuleDecl::Kind::kImport && !import_names.emplace(d.module, d.name).second)
+      invalid(fmt::format("duplicate import name `{}:{}`", d.module, d.name));
+    if (d.kind == CoreModuleDecl::Kind::kExport && !export_names.insert(d.name).second)
+      invalid(fmt::format("export name `{}` already defined", d.name));
     if (d.kind == CoreModuleDecl::Kind::kImport) {
       engine::ImportDesc imp{d.module, d.name, {}};
       imp.type.kind = static_cast<engine::ExternKind>(d.desc.kind);
@@ -603,16 +657,501 @@ void push(Scope& s, const ExternItem& item) {
 
 void alias(Scope& s, const Alias& a);
 
+// ---- external visibility (Explainer.md "External visibility of types") ----
+// An imported or exported item may only mention records, variants, enums, flags and resources
+// through type indices the component itself imported or exported ("named"); imports may only use
+// imported names. Resources too are named by index: `(own $R)` is not named by `(export "r"
+// (type $R))`, only by the index that export introduces.
+
+const char* externKindName(EK k) {
+  switch (k) {
+    case EK::kCoreModule:
+      return "module";
+    case EK::kFunc:
+      return "func";
+    case EK::kValue:
+      return "value";
+    case EK::kType:
+      return "type";
+    case EK::kComponent:
+      return "component";
+    case EK::kInstance:
+      return "instance";
+  }
+  return "item";
+}
+
+using NameSet = std::set<const CType*>;
+
+bool contentsNamed(const Ctx& c, const CTypePtr& t, const NameSet& named, int depth);
+
+bool refNamed(const Ctx& c, const CTypePtr& t, const NameSet& named, int depth) {
+  if (!t || depth > 100) return true;
+  switch (t->kind) {
+    case K::kRecord:
+    case K::kVariant:
+    case K::kEnum:
+    case K::kFlags:
+      return named.count(t.get()) > 0;
+    case K::kResource:  // by index, like the other nominal types
+      return named.count(t.get()) > 0;
+    case K::kOwn:
+    case K::kBorrow:
+      return refNamed(c, t->resource, named, depth + 1);
+    default:
+      return contentsNamed(c, t, named, depth);
+  }
+}
+
+bool contentsNamed(const Ctx& c, const CTypePtr& t, const NameSet& named, int depth) {
+  if (!t || depth > 100) return true;
+  if (t->kind == K::kOwn || t->kind == K::kBorrow) return refNamed(c, t, named, depth);
+  for (const auto& [n, f] : t->fields)
+    if (!refNamed(c, f, named, depth + 1)) return false;
+  for (const auto& e : t->elems)
+    if (!refNamed(c, e, named, depth + 1)) return false;
+  return refNamed(c, t->result, named, depth + 1);
+}
+
+void registerNamed(const Ctx& c, const ExternItem& item, NameSet& named, int depth = 0) {
+  if (!item.type || depth > 100) return;
+  if (item.kind == EK::kType) {
+    named.insert(item.type.get());
+  } else if (item.kind == EK::kInstance) {
+    for (const auto& [n, e] : item.type->exports) registerNamed(c, e, named, depth + 1);
+  }
+}
+
+bool itemVisible(const Ctx& c, const ExternItem& item, const NameSet& named, int depth = 0);
+
+bool instanceVisible(const Ctx& c, const CTypePtr& inst, NameSet named, int depth) {
+  if (!inst || depth > 100) return true;
+  for (const auto& [n, e] : inst->exports) registerNamed(c, e, named);
+  for (const auto& [n, e] : inst->exports)
+    if (!itemVisible(c, e, named, depth + 1)) return false;
+  return true;
+}
+
+bool itemVisible(const Ctx& c, const ExternItem& item, const NameSet& named, int depth) {
+  if (!item.type) return true;
+  switch (item.kind) {
+    case EK::kFunc:
+      return contentsNamed(c, item.type, named, depth);
+    case EK::kType:
+      if (item.type->kind == K::kInstance) return instanceVisible(c, item.type, named, depth);
+      if (item.type->kind == K::kComponent || item.type->kind == K::kResource) return true;
+      return contentsNamed(c, item.type, named, depth);
+    case EK::kInstance:
+      return instanceVisible(c, item.type, named, depth);
+    default:
+      return true;
+  }
+}
+
+void checkVisible(const Ctx& c, const ExternItem& item, const NameSet& named, const char* what) {
+  if (!itemVisible(c, item, named))
+    invalid(fmt::format("{} not valid to be used as {}", externKindName(item.kind), what));
+}
+
+// Strong uniqueness of import/export names (Explainer.md "Name Uniqueness").
+std::string uniquenessKey(std::string_view name) {
+  std::string s = lowercase(name);
+  for (std::string_view prefix : {"[method]", "[static]"}) {
+    if (s.starts_with(prefix)) {
+      std::string rest = s.substr(prefix.size());
+      size_t dot = rest.find('.');
+      if (dot != std::string::npos && rest.substr(0, dot) == rest.substr(dot + 1))
+        return rest.substr(0, dot);
+      return rest;
+    }
+  }
+  if (s.starts_with("[") && !s.starts_with("[constructor]")) {
+    size_t close = s.find(']');
+    if (close != std::string::npos) return s.substr(close + 1);
+  }
+  return s;
+}
+
+// Registers `name` in a scope's import or export names, rejecting names that are not strongly
+// unique.
+void claimName(std::map<std::string, std::string>& names, const std::string& name,
+               const char* what) {
+  auto [it, inserted] = names.emplace(uniquenessKey(name), name);
+  if (!inserted)
+    invalid(fmt::format("{} name `{}` conflicts with previous name `{}`", what, name, it->second));
+}
+
+// ---- subtyping on instantiation (Explainer.md "Type Checking"; wasm-tools' messages) ----
+
+// Resource validation identity -> replacement resource; imported (eq) type -> argument type.
+using Subst = std::map<const CType*, CTypePtr>;
+
+CTypePtr substitute(const Ctx& c, const CTypePtr& t, const Subst& sub,
+                    std::map<const CType*, CTypePtr>& memo, int depth = 0);
+
+ExternItem substituteItem(const Ctx& c, const ExternItem& item, const Subst& sub,
+                          std::map<const CType*, CTypePtr>& memo, int depth) {
+  ExternItem out = item;
+  out.type = substitute(c, item.type, sub, memo, depth + 1);
+  return out;
+}
+
+CTypePtr substitute(const Ctx& c, const CTypePtr& t, const Subst& sub,
+                    std::map<const CType*, CTypePtr>& memo, int depth) {
+  if (!t || sub.empty() || depth > 200) return t;
+  if (t->kind == K::kResource) {
+    auto it = sub.find(validationId(c, t.get()));
+    return it == sub.end() ? t : it->second;
+  }
+  if (t->kind == K::kPrim) return t;
+  if (auto it = sub.find(t.get()); it != sub.end()) return it->second;  // an imported type
+  auto m = memo.find(t.get());
+  if (m != memo.end()) return m->second;
+  auto copy = std::make_shared<CType>(*t);
+  bool changed = false;
+  auto sw = [&](CTypePtr& p) {
+    CTypePtr n = substitute(c, p, sub, memo, depth + 1);
+    if (n != p) changed = true, p = n;
+  };
+  for (auto& [n, f] : copy->fields) sw(f);
+  for (auto& e : copy->elems) sw(e);
+  sw(copy->result);
+  sw(copy->resource);
+  for (auto* items : {&copy->imports, &copy->exports})
+    for (auto& [n, item] : *items) {
+      ExternItem s = substituteItem(c, item, sub, memo, depth);
+      if (s.type != item.type) changed = true, item = s;
+    }
+  CTypePtr out = changed ? CTypePtr(copy) : t;
+  memo[t.get()] = out;
+  return out;
+}
+
+const char* typeKindName(const CType& t) {
+  switch (t.kind) {
+    case K::kPrim:
+      return primName(t.prim);
+    case K::kRecord:
+      return "record";
+    case K::kVariant:
+      return "variant";
+    case K::kList:
+      return "list";
+    case K::kFixedList:
+      return "fixed-length list";
+    case K::kTuple:
+      return "tuple";
+    case K::kFlags:
+      return "flags";
+    case K::kEnum:
+      return "enum";
+    case K::kOption:
+      return "option";
+    case K::kResult:
+      return "result";
+    case K::kOwn:
+      return "own";
+    case K::kBorrow:
+      return "borrow";
+    case K::kStream:
+      return "stream";
+    case K::kFuture:
+      return "future";
+    case K::kMap:
+      return "map";
+    case K::kFunc:
+      return "func";
+    case K::kComponent:
+      return "component";
+    case K::kInstance:
+      return "instance";
+    case K::kResource:
+      return "resource";
+  }
+  return "type";
+}
+
+// Checks that `actual` can stand where `expected` is required. Resources of `expected` created in
+// `bindable` (serials) are abstract: the first occurrence binds them to the actual resource.
+struct Subtyper {
+  Ctx& c;
+  Subst& sub;
+  std::pair<uint64_t, uint64_t> bindable{0, 0};
+
+  template <typename F>
+  void within(const std::string& what, F&& f) {
+    try {
+      f();
+    } catch (const Invalid& e) {
+      invalid(fmt::format("{}: {}", what, e.message));
+    }
+  }
+
+  const CType* expectedResource(const CType* e) const {
+    const CType* id = validationId(c, e);
+    auto it = sub.find(id);
+    return it == sub.end() ? id : validationId(c, it->second.get());
+  }
+
+  bool isBindable(const CType* e) const {
+    const CType* id = validationId(c, e);
+    if (sub.count(id)) return false;
+    auto it = c.serial.find(id);
+    return it != c.serial.end() && it->second >= bindable.first && it->second < bindable.second;
+  }
+
+  void resource(const CTypePtr& a, const CTypePtr& e) {
+    if (isBindable(e.get())) {
+      sub[validationId(c, e.get())] = a;
+      return;
+    }
+    if (expectedResource(e.get()) != validationId(c, a.get()))
+      invalid("resource types are not the same");
+  }
+
+  void optional(const CTypePtr& a, const CTypePtr& e) {
+    if (!a && !e) return;
+    if (!a || !e) invalid("type mismatch");
+    val(a, e, false);
+  }
+
+  void val(const CTypePtr& a, const CTypePtr& e, bool top) {
+    if (!a || !e || a == e) return;
+    if (e->kind == K::kPrim) {
+      if (a->kind == K::kPrim) {
+        if (a->prim != e->prim)
+          invalid(fmt::format("expected primitive `{}` found primitive `{}`", primName(e->prim),
+                              primName(a->prim)));
+        return;
+      }
+      invalid(top ? fmt::format("expected primitive, found {}", typeKindName(*a))
+                  : fmt::format("expected {}, found {}", primName(e->prim), typeKindName(*a)));
+    }
+    if (a->kind != e->kind)
+      invalid(fmt::format("expected {}, found {}", typeKindName(*e), typeKindName(*a)));
+    switch (e->kind) {
+      case K::kRecord:
+        if (a->fields.size() != e->fields.size())
+          invalid(fmt::format("expected {} fields, found {}", e->fields.size(), a->fields.size()));
+        for (size_t i = 0; i < e->fields.size(); ++i) {
+          const auto& [en, et] = e->fields[i];
+          const auto& [an, at] = a->fields[i];
+          if (en != an) invalid(fmt::format("expected field name `{}`, found `{}`", en, an));
+          within(fmt::format("type mismatch in record field `{}`", en),
+                 [&] { val(at, et, false); });
+        }
+        break;
+      case K::kVariant:
+        if (a->fields.size() != e->fields.size())
+          invalid(fmt::format("expected {} cases, found {}", e->fields.size(), a->fields.size()));
+        for (size_t i = 0; i < e->fields.size(); ++i) {
+          const auto& [en, et] = e->fields[i];
+          const auto& [an, at] = a->fields[i];
+          if (en != an) invalid(fmt::format("expected case named `{}`, found `{}`", en, an));
+          if (et && !at) invalid(fmt::format("expected case `{}` to have a type, found none", en));
+          if (!et && at) invalid(fmt::format("expected case `{}` to have no type", en));
+          within(fmt::format("type mismatch in variant case `{}`", en),
+                 [&] { val(at, et, false); });
+        }
+        break;
+      case K::kTuple:
+        if (a->elems.size() != e->elems.size())
+          invalid(fmt::format("expected {} types, found {}", e->elems.size(), a->elems.size()));
+        for (size_t i = 0; i < e->elems.size(); ++i)
+          within(fmt::format("type mismatch in tuple field {}", i),
+                 [&] { val(a->elems[i], e->elems[i], false); });
+        break;
+      case K::kFlags:
+        if (a->labels != e->labels) invalid("mismatch in flags elements");
+        break;
+      case K::kEnum:
+        if (a->labels != e->labels) invalid("mismatch in enum elements");
+        break;
+      case K::kResult:
+        for (int i = 0; i < 2; ++i) {
+          const char* which = i == 0 ? "ok" : "err";
+          const CTypePtr& ae = a->elems[i];
+          const CTypePtr& ee = e->elems[i];
+          if (ee && !ae) invalid(fmt::format("expected {} type, but found none", which));
+          if (!ee && ae) invalid(fmt::format("expected {} type to not be present", which));
+          within(fmt::format("type mismatch in {} variant", which), [&] { val(ae, ee, false); });
+        }
+        break;
+      case K::kFixedList:
+        if (a->length != e->length)
+          invalid(fmt::format("expected list of length {}, found {}", e->length, a->length));
+        [[fallthrough]];
+      case K::kList:
+      case K::kOption:
+      case K::kMap:
+      case K::kStream:
+      case K::kFuture:
+        if (a->elems.size() != e->elems.size()) invalid("type mismatch");
+        for (size_t i = 0; i < e->elems.size(); ++i)
+          within(fmt::format("type mismatch in {}", typeKindName(*e)),
+                 [&] { optional(a->elems[i], e->elems[i]); });
+        break;
+      case K::kOwn:
+      case K::kBorrow:
+        resource(a->resource, e->resource);
+        break;
+      case K::kResource:
+        resource(a, e);
+        break;
+      case K::kFunc:
+        func(a, e);
+        break;
+      case K::kInstance:
+        instance(a, e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  void func(const CTypePtr& a, const CTypePtr& e) {
+    if (a->fields.size() != e->fields.size())
+      invalid(fmt::format("expected {} parameters, found {}", e->fields.size(), a->fields.size()));
+    for (size_t i = 0; i < e->fields.size(); ++i) {
+      const auto& [en, et] = e->fields[i];
+      const auto& [an, at] = a->fields[i];
+      if (en != an) invalid(fmt::format("expected parameter named `{}`, found `{}`", en, an));
+      within(fmt::format("type mismatch in function parameter `{}`", en),
+             [&] { val(at, et, false); });
+    }
+    if (a->result && !e->result) invalid("expected a result, found none");
+    if (!a->result && e->result) invalid("expected no result, found one");
+    within("type mismatch with result type", [&] { val(a->result, e->result, false); });
+  }
+
+  void instance(const CTypePtr& a, const CTypePtr& e) {
+    for (const auto& [n, ei] : e->exports) {
+      const ExternItem* ai = nullptr;
+      for (const auto& [an, x] : a->exports)
+        if (an == n) ai = &x;
+      if (!ai) invalid(fmt::format("missing expected export `{}`", n));
+      within(fmt::format("type mismatch in instance export `{}`", n), [&] { item(*ai, ei); });
+    }
+  }
+
+  void module(const engine::ModuleInfo& a, const engine::ModuleInfo& e) {
+    for (const auto& ai : a.imports) {
+      const engine::ImportDesc* ei = nullptr;
+      for (const auto& x : e.imports)
+        if (x.module == ai.module && x.name == ai.name) ei = &x;
+      if (!ei) invalid(fmt::format("missing expected import `{}::{}`", ai.module, ai.name));
+      if (ei->type.kind != ai.type.kind)
+        invalid(fmt::format("type mismatch in import `{}::{}`", ai.module, ai.name));
+    }
+    for (const auto& ee : e.exports) {
+      const engine::ExportDesc* ae = nullptr;
+      for (const auto& x : a.exports)
+        if (x.name == ee.name) ae = &x;
+      if (!ae) invalid(fmt::format("missing expected export `{}`", ee.name));
+      if (ae->type.kind != ee.type.kind)
+        invalid(fmt::format("type mismatch in export `{}`", ee.name));
+    }
+  }
+
+  void item(const ExternItem& a, const ExternItem& e) {
+    if (a.kind != e.kind)
+      invalid(fmt::format("expected {}, found {}", externKindName(e.kind), externKindName(a.kind)));
+    switch (e.kind) {
+      case EK::kCoreModule:
+        if (a.module && e.module) module(*a.module, *e.module);
+        break;
+      case EK::kFunc:
+        if (a.type && e.type) func(a.type, e.type);
+        break;
+      case EK::kInstance:
+        if (a.type && e.type) instance(a.type, e.type);
+        break;
+      case EK::kType:
+        if (!a.type || !e.type) break;
+        if (e.type->kind == K::kResource) {
+          if (a.type->kind != K::kResource) invalid("expected resource, found defined type");
+          resource(a.type, e.type);
+        } else if (a.type->kind == K::kResource) {
+          invalid("expected defined type, found resource");
+        } else if (isValueType(*e.type)) {
+          val(a.type, e.type, true);
+          sub[e.type.get()] = a.type;  // uses of the imported type now name the argument
+        } else if (e.type->kind == K::kFunc && a.type->kind == K::kFunc) {
+          func(a.type, e.type);
+        } else if (e.type->kind == K::kInstance && a.type->kind == K::kInstance) {
+          instance(a.type, e.type);
+        }
+        break;
+      default:  // TODO(conformance): component and value subtyping
+        break;
+    }
+  }
+};
+
+// Collects the resources reachable from `t` whose creation serial lies in `range`, keyed by
+// validation identity (the value is one index naming it).
+void definedResources(const Ctx& c, const CTypePtr& t, std::pair<uint64_t, uint64_t> range,
+                      std::map<const CType*, CTypePtr>& out, std::set<const CType*>& seen,
+                      int depth = 0) {
+  if (!t || depth > 200 || !seen.insert(t.get()).second) return;
+  if (t->kind == K::kResource) {
+    const CType* id = validationId(c, t.get());
+    auto it = c.serial.find(id);
+    if (it != c.serial.end() && it->second >= range.first && it->second < range.second)
+      out.emplace(id, t);
+    return;
+  }
+  for (const auto& [n, f] : t->fields) definedResources(c, f, range, out, seen, depth + 1);
+  for (const auto& e : t->elems) definedResources(c, e, range, out, seen, depth + 1);
+  definedResources(c, t->result, range, out, seen, depth + 1);
+  definedResources(c, t->resource, range, out, seen, depth + 1);
+  for (const auto& [n, item] : t->exports)
+    definedResources(c, item.type, range, out, seen, depth + 1);
+}
+
+// The instance an instantiation of component type `ct` with `args` produces: each import is
+// checked against its argument (binding the component's imported resources), the resources the
+// component defines become fresh, and its export types are rewritten accordingly.
+CTypePtr instantiate(Ctx& c, const CTypePtr& ct, const std::map<std::string, ExternItem>& args) {
+  Subst sub;
+  auto range_it = c.defined.find(ct.get());
+  auto range = range_it == c.defined.end() ? std::pair<uint64_t, uint64_t>{0, 0} : range_it->second;
+  Subtyper st{c, sub, range};
+  for (const auto& [n, expected] : ct->imports) {
+    auto it = args.find(n);
+    if (it == args.end()) invalid(fmt::format("missing import named `{}`", n));
+    st.within(fmt::format("type mismatch in instantiation argument `{}`", n),
+              [&] { st.item(it->second, expected); });
+  }
+  std::map<const CType*, CTypePtr> defined;
+  std::set<const CType*> seen;
+  for (const auto& [n, item] : ct->exports) definedResources(c, item.type, range, defined, seen);
+  for (const auto& [id, r] : defined)
+    if (!sub.count(id)) sub[id] = newResource(c, r->name, r);
+  auto inst = std::make_shared<CType>();
+  inst->kind = K::kInstance;
+  std::map<const CType*, CTypePtr> memo;
+  for (const auto& [n, item] : ct->exports)
+    inst->exports.emplace_back(n, substituteItem(c, item, sub, memo, 0));
+  return inst;
+}
+
 CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component) {
   Scope scope;
   scope.parent = &outer;
+  scope.ctx = outer.ctx;
+  const uint64_t first_serial = scope.ctx->next;
   auto t = std::make_shared<CType>();
   t->kind = component ? K::kComponent : K::kInstance;
-  std::set<std::string> import_names, export_names;
+  std::map<std::string, std::string> import_names, export_names;
   std::map<std::string, CTypePtr> resources;  // resource types by import/export name
+  NameSet named_imports, named_all;
+  for (const Scope* p = &outer; p; p = p->parent) named_all.insert(p->named.begin(), p->named.end());
+  named_imports = named_all;
   for (const Decl& d : decls) {
     switch (d.kind) {
       case Decl::Kind::kCoreType:
+        if (d.core_type && d.core_type->is_module) moduleTypeInfo(*d.core_type);
         scope.core_types.push_back(d.core_type);
         break;
       case Decl::Kind::kType: {
@@ -648,16 +1187,37 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
         checkAnnotatedFunc(d.name.name, item, resources);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[d.name.name] = item.type;
-        if (!(imp ? import_names : export_names).insert(lowercase(d.name.name)).second)
-          invalid(fmt::format("{} name `{}` conflicts with previous name",
-                              imp ? "import" : "export", d.name.name));
+        claimName(imp ? import_names : export_names, d.name.name, imp ? "import" : "export");
+        if (component) {
+          checkVisible(*scope.ctx, item, imp ? named_imports : named_all, imp ? "import" : "export");
+          if (imp) registerNamed(*scope.ctx, item, named_imports);
+          registerNamed(*scope.ctx, item, named_all);
+        }
         (imp ? t->imports : t->exports).emplace_back(d.name.name, item);
         push(scope, item);
         break;
       }
     }
   }
+  scope.ctx->defined[t.get()] = {first_serial, scope.ctx->next};
+  scope.ctx->keep.push_back(t);
   return t;
+}
+
+// Each import or export of an instance type gets its own copies of the resources the type
+// declares (`(export "r" (type (sub resource)))`): two imports of one instance type are distinct.
+CTypePtr freshInstance(Ctx& c, const CTypePtr& t) {
+  auto range = c.defined.find(t.get());
+  if (range == c.defined.end()) return t;
+  std::map<const CType*, CTypePtr> defined;
+  std::set<const CType*> seen;
+  for (const auto& [n, item] : t->exports)
+    definedResources(c, item.type, range->second, defined, seen);
+  if (defined.empty()) return t;
+  Subst sub;
+  for (const auto& [id, r] : defined) sub[id] = newResource(c, r->name, r);
+  std::map<const CType*, CTypePtr> memo;
+  return substitute(c, t, sub, memo);
 }
 
 CTypePtr typeDef(Scope& s, const TypeDef& d) {
@@ -673,8 +1233,7 @@ CTypePtr typeDef(Scope& s, const TypeDef& d) {
     case TypeDef::Kind::kResource: {
       if (d.resource_rep != 0x7f) invalid("resources can only be represented by `i32`");
       if (d.resource_dtor) checkCount(s.core_funcs, *d.resource_dtor, "core func");
-      auto t = std::make_shared<CType>();
-      t->kind = K::kResource;
+      CTypePtr t = newResource(*s.ctx);
       s.local_resources.insert(t.get());
       return t;
     }
@@ -701,6 +1260,7 @@ ExternItem externItem(Scope& s, const ExternType& et, const std::string& name) {
       item.type = at(s.types, et.index, "type");
       if (item.type->kind != K::kInstance)
         invalid(fmt::format("type index {} is not an instance type", et.index));
+      item.type = freshInstance(*s.ctx, item.type);
       break;
     case EK::kComponent:
       item.type = at(s.types, et.index, "type");
@@ -709,10 +1269,7 @@ ExternItem externItem(Scope& s, const ExternType& et, const std::string& name) {
       break;
     case EK::kType:
       if (et.sub_resource) {
-        auto r = std::make_shared<CType>();
-        r->kind = K::kResource;
-        r->name = name;
-        item.type = r;
+        item.type = newResource(*s.ctx, name);
       } else {
         item.type = at(s.types, et.index, "type");
       }
@@ -931,8 +1488,11 @@ std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const ui
     size_t end = pos + size;
     if (id == 2) {
       uint64_t n = leb();
+      std::set<std::pair<std::string, std::string>> seen;
       for (uint64_t i = 0; i < n; ++i) {
         engine::ImportDesc d{name(), name(), {}};
+        if (!seen.emplace(d.module, d.name).second)
+          invalid(fmt::format("duplicate import name `{}:{}`", d.module, d.name));
         uint8_t kind = u8();
         switch (kind) {
           case 0:
@@ -975,58 +1535,22 @@ std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const ui
   return info;
 }
 
-// External visibility (Explainer.md "External visibility of types"): a function imported or
-// exported by a component may only mention records, variants, enums, flags and resources through
-// type indices that were themselves imported or exported ("named").
-void checkNamed(const CTypePtr& t, const std::set<const CType*>& named, const char* what,
-                int depth = 0) {
-  if (!t || depth > 100) return;
-  switch (t->kind) {
-    case K::kRecord:
-    case K::kVariant:
-    case K::kEnum:
-    case K::kFlags:
-    case K::kResource:
-      if (!named.count(t.get()))
-        invalid(fmt::format("{} not valid to be used as {}", "func", what));
-      return;  // a named type's own contents were checked when it was named
-    case K::kOwn:
-    case K::kBorrow:
-      checkNamed(t->resource, named, what, depth + 1);
-      return;
-    case K::kFunc:
-      for (const auto& [n, p] : t->fields) checkNamed(p, named, what, depth + 1);
-      checkNamed(t->result, named, what, depth + 1);
-      return;
-    default:
-      for (const auto& [n, f] : t->fields) checkNamed(f, named, what, depth + 1);
-      for (const auto& e : t->elems) checkNamed(e, named, what, depth + 1);
-      return;
-  }
-}
-
-// Registers the type items an instance type brings in (they are named by their export names).
-void nameInstanceTypes(const CTypePtr& inst, std::set<const CType*>& named) {
-  if (!inst) return;
-  for (const auto& [n, item] : inst->exports) {
-    if (item.kind == EK::kType && item.type) named.insert(item.type.get());
-    if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
-  }
-}
-
 struct Resolver {
   std::span<const uint8_t> bytes;
   ComponentInfo* top = nullptr;
+  Ctx ctx;
 
   CTypePtr component(const Component& c, Scope* parent, ComponentInfo* out) {
     Scope s;
     s.parent = parent;
+    s.ctx = parent ? parent->ctx : &ctx;
     s.component = true;
+    const uint64_t first_serial = s.ctx->next;
     auto t = std::make_shared<CType>();
     t->kind = K::kComponent;
-    std::set<std::string> import_names, export_names;
+    std::map<std::string, std::string> import_names, export_names;
     std::map<std::string, CTypePtr> resources;
-    std::set<const CType*> named;
+    NameSet named_imports;  // s.named holds every named type, imported or exported
     const bool root = parent == nullptr;
     for (const Definition& def : c.definitions) {
       if (auto* m = std::get_if<std::pair<size_t, size_t>>(&def)) {
@@ -1058,6 +1582,7 @@ struct Resolver {
         }
         s.core_instances.push_back(std::move(info));
       } else if (auto* ct = std::get_if<std::shared_ptr<CoreType>>(&def)) {
+        if (*ct && (*ct)->is_module) moduleTypeInfo(**ct);
         s.core_types.push_back(*ct);
       } else if (auto* nested = std::get_if<std::shared_ptr<Component>>(&def)) {
         if (top) ++top->nested_components;
@@ -1067,25 +1592,21 @@ struct Resolver {
         it->kind = K::kInstance;
         if (inst->instantiate) {
           const CTypePtr& ct = at(s.components, inst->component, "component");
-          std::set<std::string> names;
+          std::map<std::string, ExternItem> args;
           for (const auto& [n, si] : inst->args) {
-            if (!names.insert(n).second)
+            if (args.count(n))
               invalid(
                   fmt::format("instantiation argument `{}` conflicts with previous argument", n));
-            if (si.sort >= Sort::kFunc) itemOf(s, si);
+            args[n] = si.sort >= Sort::kFunc || si.sort == Sort::kCoreModule ? itemOf(s, si)
+                                                                             : ExternItem{};
           }
-          for (const auto& [n, item] : ct->imports)
-            if (!names.count(n)) invalid(fmt::format("missing import named `{}`", n));
-          it->exports = ct->exports;
-          nameInstanceTypes(it, named);
+          it = std::const_pointer_cast<CType>(instantiate(*s.ctx, ct, args));
         } else {
-          std::set<std::string> names;
+          std::map<std::string, std::string> names;
           for (const auto& [n, si] : inst->exports) {
-            if (!names.insert(n.name).second)
-              invalid(fmt::format("export name `{}` conflicts with previous name", n.name));
+            checkExternName(n.name, "export");
+            claimName(names, n.name, "export");
             it->exports.emplace_back(n.name, itemOf(s, si));
-            if (it->exports.back().second.kind == EK::kType && it->exports.back().second.type)
-              named.insert(it->exports.back().second.type.get());
           }
         }
         s.instances.push_back(it);
@@ -1126,7 +1647,8 @@ struct Resolver {
             // Without type substitution on instantiation the resolver cannot always tell which
             // resource an instantiated component exports; resources that arrived through this
             // component's own imports are certainly not local.
-            if (cn->kind != Canon::Kind::kResourceDrop && s.imported_resources.count(r.get()))
+            if (cn->kind != Canon::Kind::kResourceDrop &&
+                !s.local_resources.count(validationId(*s.ctx, r.get())))
               invalid(fmt::format("type index {} is not a local resource", cn->type));
             ++s.core_funcs;
             break;
@@ -1151,53 +1673,61 @@ struct Resolver {
             copy->name = imp->name.name;
             item.type = copy;
           }
-          named.insert(item.type.get());
         }
-        if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
-        if (item.kind == EK::kFunc) checkNamed(item.type, named, "import");
-        if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
-          s.imported_resources.insert(item.type.get());
-        if (item.kind == EK::kInstance && item.type)
-          for (const auto& [en, e] : item.type->exports)
-            if (e.kind == EK::kType && e.type && e.type->kind == K::kResource)
-              s.imported_resources.insert(e.type.get());
+        checkVisible(*s.ctx, item, named_imports, "import");
+        registerNamed(*s.ctx, item, named_imports);
+        registerNamed(*s.ctx, item, s.named);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[imp->name.name] = item.type;
-        if (!import_names.insert(lowercase(imp->name.name)).second)
-          invalid(fmt::format("import name `{}` conflicts with previous name", imp->name.name));
+        claimName(import_names, imp->name.name, "import");
         t->imports.emplace_back(imp->name.name, item);
         push(s, item);
       } else if (auto* ex = std::get_if<Export>(&def)) {
         ExternItem item = itemOf(s, ex->target);
         if (ex->type) {
+          const uint64_t before = s.ctx->next;  // externItem may copy the type's resources
           ExternItem declared = externItem(s, *ex->type, ex->name.name);
           if (declared.kind != item.kind)
             invalid(fmt::format("export `{}` has a type of the wrong kind", ex->name.name));
-          if (declared.kind != EK::kType) item = declared;
+          Subst sub;
+          auto range = declared.type ? s.ctx->defined.find(declared.type.get()) : s.ctx->defined.end();
+          Subtyper st{*s.ctx, sub,
+                      {range == s.ctx->defined.end() ? before : range->second.first,
+                       s.ctx->next}};
+          if (declared.kind == EK::kType && ex->type->sub_resource) {
+            if (!item.type || item.type->kind != K::kResource)
+              invalid("ascribed type of export is not compatible: expected resource");
+            // The ascription hides the definition: the export is a new abstract resource.
+            item.type = newResource(*s.ctx, ex->name.name, item.type);
+          } else if (declared.kind != EK::kType) {
+            st.within("ascribed type of export is not compatible", [&] { st.item(item, declared); });
+            std::map<const CType*, CTypePtr> memo;
+            item = substituteItem(*s.ctx, declared, sub, memo, 0);
+          }
         }
         checkExternName(ex->name.name, "export");
         checkAttributes(ex->name, item.kind);
         checkAnnotatedFunc(ex->name.name, item, resources);
         if (root && item.kind == EK::kComponent)
           invalid("exporting a component from the root component is not supported");
-        if (item.kind == EK::kFunc) checkNamed(item.type, named, "export");
         if (item.kind == EK::kType && item.type) {
           // The export introduces a new type index naming the type; uses must go through it.
           auto copy = std::make_shared<CType>(*item.type);
           copy->name = ex->name.name;
           if (copy->kind == K::kResource) copy->resource = item.type;
           item.type = copy;
-          named.insert(item.type.get());
         }
-        if (item.kind == EK::kInstance) nameInstanceTypes(item.type, named);
+        checkVisible(*s.ctx, item, s.named, "export");
+        registerNamed(*s.ctx, item, s.named);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
           resources[ex->name.name] = item.type;
-        if (!export_names.insert(lowercase(ex->name.name)).second)
-          invalid(fmt::format("export name `{}` conflicts with previous name", ex->name.name));
+        claimName(export_names, ex->name.name, "export");
         t->exports.emplace_back(ex->name.name, item);
         push(s, item);
       }
     }
+    s.ctx->defined[t.get()] = {first_serial, s.ctx->next};
+    s.ctx->keep.push_back(t);
     if (top) top->spaces[&c] = ScopeSpaces{s.types, s.funcs, s.values, s.instances, s.components, t->imports};
     if (out) {
       out->imports = t->imports;
@@ -1216,7 +1746,7 @@ const CType* resourceIdentity(const CType* t) {
 
 Expected<ComponentInfo> resolve(const Component& component, std::span<const uint8_t> bytes) {
   ComponentInfo info;
-  Resolver r{bytes, &info};
+  Resolver r{bytes, &info, {}};
   try {
     r.component(component, nullptr, &info);
   } catch (const Invalid& e) {

@@ -316,8 +316,8 @@ class Planner {
     if (it != module_ids_.end()) return it->second;
     auto m = p_.engine->compile(bytes_.subspan(range.first, range.second));
     if (!m.ok())
-      throw PlanError{fmt::format("core module {} (at byte {}): {}", p_.modules.size(),
-                                  range.first, m.error().message()),
+      throw PlanError{fmt::format("core module {} (at byte {}): {}", p_.modules.size(), range.first,
+                                  m.error().message()),
                       m.error().code()};
     p_.modules.push_back(std::move(*m));
     uint32_t id = static_cast<uint32_t>(p_.modules.size() - 1);
@@ -417,11 +417,47 @@ class Planner {
     }
   }
 
+  // The core function type of a core func reference.
+  engine::FuncType coreFuncType(const CoreRef& r) {
+    using VT = engine::ValType;
+    switch (r.kind) {
+      case CoreRef::Kind::kExport: {
+        const engine::ExportDesc& e =
+            p_.modules[p_.steps[r.index].module]->info().exports[r.export_index];
+        if (e.type.kind != engine::ExternKind::kFunc)
+          fail(fmt::format("`{}` is not a function", e.name));
+        return e.type.func;
+      }
+      case CoreRef::Kind::kLowered:
+        return {p_.lowers[r.index].sig.params, p_.lowers[r.index].sig.results};
+      case CoreRef::Kind::kBuiltin:
+        if (p_.builtins[r.index].kind == Canon::Kind::kResourceDrop) return {{VT::kI32}, {}};
+        return {{VT::kI32}, {VT::kI32}};
+    }
+    return {};
+  }
+
+  // Validation the resolver cannot do (it does not know core function types): the canonical
+  // ABI calls these functions with exactly `want`'s values, so any other type would make it read
+  // or write values the function does not have.
+  void checkCoreFunc(const CoreRef& r, const engine::FuncType& want, const char* what) {
+    engine::FuncType got = coreFuncType(r);
+    if (!(got == want))
+      throw PlanError{fmt::format("invalid component: {} needs a core function of type {}, "
+                                  "but this one is {}",
+                                  what, want.toString(), got.toString()),
+                      ErrorCode::kInvalidArgument};
+  }
+
   OptsRt opts(PScope& s, const CanonOpts& o) {
     OptsRt r;
     if (o.async) fail("async canonical options are not supported (WASI 0.3 is out of scope)");
     if (o.memory) r.memory = at(s.core_memories, *o.memory, "core memory");
-    if (o.realloc) r.realloc = at(s.core_funcs, *o.realloc, "core func");
+    if (o.realloc) {
+      using VT = engine::ValType;
+      r.realloc = at(s.core_funcs, *o.realloc, "core func");
+      checkCoreFunc(*r.realloc, {{VT::kI32, VT::kI32, VT::kI32, VT::kI32}, {VT::kI32}}, "realloc");
+    }
     if (o.post_return) r.post_return = at(s.core_funcs, *o.post_return, "core func");
     if (o.encoding) r.encoding = *o.encoding;
     return r;
@@ -472,9 +508,10 @@ class Planner {
           // `(eq ...)` to it: a resource the host defines under this name must be that one.
           auto r = iface->resources.find(en);
           if (r != iface->resources.end() && x.res->host != r->second.get())
-            fail(fmt::format("import `{}`: mismatched resource types: `{}` must be the same type "
-                             "as the resource it is declared equal to, but the host's differs",
-                             name, en));
+            fail(
+                fmt::format("import `{}`: mismatched resource types: `{}` must be the same type "
+                            "as the resource it is declared equal to, but the host's differs",
+                            name, en));
         } else if (e.kind == EK::kType && e.type && e.type->kind == K::kResource) {
           auto r = iface->resources.find(en);
           if (r == iface->resources.end())
@@ -633,7 +670,10 @@ class Planner {
         if ((*td)->kind == TypeDef::Kind::kResource) {
           LocalResourceDef lr;
           lr.static_instance = s.static_id;
-          if ((*td)->resource_dtor) lr.dtor = at(s.core_funcs, *(*td)->resource_dtor, "core func");
+          if ((*td)->resource_dtor) {
+            lr.dtor = at(s.core_funcs, *(*td)->resource_dtor, "core func");
+            checkCoreFunc(*lr.dtor, {{engine::ValType::kI32}, {}}, "resource destructor");
+          }
           p_.local_resources.push_back(lr);
           it.res = ResRef{nullptr, static_cast<int32_t>(p_.local_resources.size() - 1)};
         }
@@ -719,6 +759,8 @@ class Planner {
         d.static_instance = s.static_id;
         d.sig = abi::flatSignature(*d.type, /*lower=*/false);
         d.params = abi::paramsTuple(*d.type);
+        checkCoreFunc(d.func, {d.sig.params, d.sig.results}, "canon lift");
+        if (d.opts.post_return) checkCoreFunc(*d.opts.post_return, {d.sig.results, {}}, "post-return");
         p_.lifts.push_back(std::move(d));
         Item it;
         it.kind = EK::kFunc;

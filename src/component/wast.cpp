@@ -33,8 +33,9 @@ struct SExpr {
   bool isId() const { return kind == Kind::kAtom && !text.empty() && text[0] == '$'; }
   // The head atom of a list ("" otherwise).
   std::string_view head() const {
-    return isList() && !items.empty() && items[0].kind == Kind::kAtom ? std::string_view(items[0].text)
-                                                                      : std::string_view();
+    return isList() && !items.empty() && items[0].kind == Kind::kAtom
+               ? std::string_view(items[0].text)
+               : std::string_view();
   }
 };
 
@@ -578,10 +579,9 @@ void defineHost(Linker& linker, HostState* state) {
               [state](CallContext&, std::vector<Val>&) -> Expected<Val> {
                 return Val::u32(state->last_drop);
               });
-  linker.func(kHost, "[static]resource1.drops",
-              [state](CallContext&, std::vector<Val>&) -> Expected<Val> {
-                return Val::u32(state->drops);
-              });
+  linker.func(
+      kHost, "[static]resource1.drops",
+      [state](CallContext&, std::vector<Val>&) -> Expected<Val> { return Val::u32(state->drops); });
   linker.func(kHost, "[method]resource1.simple",
               [](CallContext&, std::vector<Val>& a) -> Expected<Val> {
                 if (a.at(0).kind() != Val::Kind::kBorrow)
@@ -590,16 +590,15 @@ void defineHost(Linker& linker, HostState* state) {
               });
   linker.func(kHost, "[method]resource1.take-borrow",
               [](CallContext&, std::vector<Val>& a) -> Expected<Val> {
-                return hostCheck(a.at(0).kind() == Val::Kind::kBorrow &&
-                                     a.at(1).kind() == Val::Kind::kBorrow,
-                                 "resource1.take-borrow: both arguments are borrows");
+                return hostCheck(
+                    a.at(0).kind() == Val::Kind::kBorrow && a.at(1).kind() == Val::Kind::kBorrow,
+                    "resource1.take-borrow: both arguments are borrows");
               });
-  linker.func(kHost, "[method]resource1.take-own",
-              [](CallContext&, std::vector<Val>& a) -> Expected<Val> {
-                return hostCheck(a.at(0).kind() == Val::Kind::kBorrow &&
-                                     a.at(1).kind() == Val::Kind::kOwn,
-                                 "resource1.take-own: a borrow and an owned handle");
-              });
+  linker.func(
+      kHost, "[method]resource1.take-own", [](CallContext&, std::vector<Val>& a) -> Expected<Val> {
+        return hostCheck(a.at(0).kind() == Val::Kind::kBorrow && a.at(1).kind() == Val::Kind::kOwn,
+                         "resource1.take-own: a borrow and an owned handle");
+      });
   // Not provided (the Linker has no nested host instances or core modules): `host.nested`
   // (return-four) and `host.simple-module`.
 }
@@ -723,9 +722,7 @@ class Runner {
     bool missing_is_skip = false;
   };
 
-  void noCurrent(std::string why, bool skip) {
-    current_ = Current{nullptr, std::move(why), skip};
-  }
+  void noCurrent(std::string why, bool skip) { current_ = Current{nullptr, std::move(why), skip}; }
 
   // The compiled binary for form `index`, or why there is none.
   Expected<std::vector<uint8_t>> binary(size_t index, const WastManifest::Entry** entry) {
@@ -733,9 +730,11 @@ class Runner {
     *entry = e;
     if (!e)
       return makeError(ErrorCode::kNotFound,
-                       "form {} has no compiled binary (binary/quote forms are not compiled)", index);
+                       "form {} has no compiled binary (binary/quote forms are not compiled)",
+                       index);
     if (e->file.empty())
-      return makeError(ErrorCode::kNotFound, "form {} could not be compiled (jco parse failed)", index);
+      return makeError(ErrorCode::kNotFound, "form {} could not be compiled (jco parse failed)",
+                       index);
     return readFile(e->file);
   }
 
@@ -780,8 +779,10 @@ class Runner {
       return Outcome::pass();
     }
     if (i < f.items.size() && f.items[i].isAtom("instance")) {
-      std::string inst_name = i + 1 < f.items.size() && f.items[i + 1].isId() ? f.items[i + 1].text : "";
-      std::string def_name = i + 2 < f.items.size() && f.items[i + 2].isId() ? f.items[i + 2].text : "";
+      std::string inst_name =
+          i + 1 < f.items.size() && f.items[i + 1].isId() ? f.items[i + 1].text : "";
+      std::string def_name =
+          i + 2 < f.items.size() && f.items[i + 2].isId() ? f.items[i + 2].text : "";
       auto d = definitions_.find(def_name);
       if (d == definitions_.end()) {
         noCurrent("no definition " + def_name, false);
@@ -795,9 +796,10 @@ class Runner {
       }
       return instantiate(d->second.plan, inst_name);
     }
-    if (i < f.items.size() && (f.items[i].isAtom("binary") || f.items[i].isAtom("quote") ||
-                               (f.items[i].isId() && i + 1 < f.items.size() &&
-                                (f.items[i + 1].isAtom("binary") || f.items[i + 1].isAtom("quote"))))) {
+    if (i < f.items.size() &&
+        (f.items[i].isAtom("binary") || f.items[i].isAtom("quote") ||
+         (f.items[i].isId() && i + 1 < f.items.size() &&
+          (f.items[i + 1].isAtom("binary") || f.items[i + 1].isAtom("quote"))))) {
       noCurrent("binary/quote component not compiled", true);
       return Outcome::skip("binary/quote component forms are not compiled");
     }
@@ -855,7 +857,8 @@ class Runner {
   // (kNotFound, kInvalidArgument; kUnsupported when the instance is missing because a component
   // was skipped).
   Expected<Invoked> invoke(const SExpr& inv) {
-    if (inv.head() != "invoke") return makeError(ErrorCode::kInvalidArgument, "expected `(invoke ...)`");
+    if (inv.head() != "invoke")
+      return makeError(ErrorCode::kInvalidArgument, "expected `(invoke ...)`");
     size_t i = 1;
     std::shared_ptr<ComponentInstance> inst = current_.instance;
     if (i < inv.items.size() && inv.items[i].isId()) {
@@ -880,7 +883,8 @@ class Runner {
     if (nargs != ft.fields.size())
       return makeError(ErrorCode::kInvalidArgument, "`{}` takes {} arguments, {} given", name,
                        ft.fields.size(), nargs);
-    for (size_t k = 0; k < nargs; ++k) args.push_back(toVal(inv.items[i + 1 + k], ft.fields[k].second));
+    for (size_t k = 0; k < nargs; ++k)
+      args.push_back(toVal(inv.items[i + 1 + k], ft.fields[k].second));
     engine::CallOptions co;
     co.deadline = std::chrono::steady_clock::now() + kCallTimeout;
     return Invoked{inst->call(*fh, std::move(args), co), fh->type};
@@ -900,11 +904,13 @@ class Runner {
     size_t nexp = f.items.size() - 2;
     const CTypePtr& rt = r->type->result;
     if (!rt) {
-      if (nexp != 0) return Outcome::fail(fmt::format("expected {} results, the function has none", nexp));
+      if (nexp != 0)
+        return Outcome::fail(fmt::format("expected {} results, the function has none", nexp));
       return Outcome::pass();
     }
     if (nexp != 1)
-      return Outcome::fail(fmt::format("expected {} results, the function returns {}", nexp, toWit(rt)));
+      return Outcome::fail(
+          fmt::format("expected {} results, the function returns {}", nexp, toWit(rt)));
     Val want = toVal(f.items[2], rt);
     if (!sameVal(want, got))
       return Outcome::fail(fmt::format("got {}, expected {}", got.toString(), want.toString()));
@@ -951,7 +957,8 @@ class Runner {
     auto inst = (*p)->instantiate();
     if (inst.ok()) return Outcome::fail("instantiation succeeded instead of trapping");
     if (inst.error().code() != ErrorCode::kTrap)
-      return Outcome::fail(fmt::format("instantiation failed without a trap: {}", inst.error().message()));
+      return Outcome::fail(
+          fmt::format("instantiation failed without a trap: {}", inst.error().message()));
     return checkTrap(f, inst.error().message());
   }
 
@@ -1029,7 +1036,8 @@ Expected<WastManifest> WastManifest::load(const std::filesystem::path& dir) {
           std::move(entry);
     }
   } catch (const nlohmann::json::exception& e) {
-    return makeError(ErrorCode::kInvalidArgument, "{}: {}", (dir / "manifest.json").string(), e.what());
+    return makeError(ErrorCode::kInvalidArgument, "{}: {}", (dir / "manifest.json").string(),
+                     e.what());
   }
   return m;
 }

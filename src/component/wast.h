@@ -61,7 +61,6 @@ class WastManifest {
 };
 
 struct ComponentWastOptions {
-  bool verbose = false;
   // Skip-list keys ("script:LINE" or "script", script as WastManifest::scriptName) → reason.
   std::map<std::string, std::string> skip;
 };

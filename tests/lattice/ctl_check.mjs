@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
-const require = createRequire(path.join(modulesDir, "x.js"));
+const require = createRequire(path.join(path.resolve(modulesDir), "x.js"));
 const { connect, StringCodec } = require("nats");
 const sc = StringCodec();
 const lattice = "ctltest";

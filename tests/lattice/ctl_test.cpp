@@ -63,8 +63,17 @@ TEST(Host, LabelsAndSeeds) {
 
 class FakeHandler : public host::CtlHandler {
  public:
-  lattice::HostInfo hostInfo() override { return {.id = "NH", .lattice = "l"}; }
-  lattice::HostInventory inventory() override { return {.host_id = "NH"}; }
+  lattice::HostInfo hostInfo() override {
+    lattice::HostInfo info;
+    info.id = "NH";
+    info.lattice = "l";
+    return info;
+  }
+  lattice::HostInventory inventory() override {
+    lattice::HostInventory inv;
+    inv.host_id = "NH";
+    return inv;
+  }
   void stopHost(const host::StopHostRequest&) override { stopped = true; }
   bool stopped = false;
 };

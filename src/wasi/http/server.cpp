@@ -6,6 +6,7 @@
 // hello-world latency low.
 #include "wasi/http/server.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -83,6 +84,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sock_.set_option(tcp::no_delay(true));
     sock_.non_blocking(true);
     fd_ = sock_.native_handle();
+    ::fcntl(fd_, F_SETFD, FD_CLOEXEC);  // Asio does not; see start()
   }
 
   void start() { waitForRequest(); }
@@ -420,6 +422,10 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(const ServerConfig& conf
   if (ec) return makeError(ErrorCode::kInvalidArgument, "bad listen address '{}': {}", config.host, ec.message());
   tcp::endpoint ep(addr, config.port);
   impl->acceptor.open(ep.protocol(), ec);
+  // Not inherited by child processes: the optimizing tier runs gcc in the background for up to
+  // tens of minutes, and an inherited listener would keep the port bound (and accepting into a
+  // backlog nobody serves) after this process exits.
+  if (!ec) ::fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   if (!ec) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(ep, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
