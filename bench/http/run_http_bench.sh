@@ -4,14 +4,15 @@
 #
 # For every server x component it starts the server in its own process group, polls until it
 # answers (with a deadline; no fixed sleeps), checks the response body, runs a wrk warm-up, then
-# the measured wrk run (--latency) while sampling the server's RSS from /proc, and stops the
+# the measured wrk runs (--latency) while sampling the server's RSS from /proc, and stops the
 # server. All servers get the same wrk settings. Prints one markdown table of raw numbers and one
 # of ratios (Cumulus/jco, Cumulus/native) per component, and exits 1 if a server that should
 # have worked did not answer (a failed jco run is reported in the table but does not fail the run).
 #
 # usage: bench/http/run_http_bench.sh [--cumulus PATH] [--native PATH] [--duration 10s]
-#            [--connections 64] [--wrk-threads 2] [--warmup 3s] [--server-threads N]
-#            [--only rust,c,js] [--no-jco] [--reuse] [--upgrade-wait SEC] [--out DIR]
+#            [--runs 3] [--connections 64] [--wrk-threads 2] [--warmup 3s] [--wrk-timeout 30s]
+#            [--server-threads N] [--only rust,c,js] [--no-jco] [--reuse] [--upgrade-wait SEC]
+#            [--out DIR]
 #
 # Servers and modes (see bench/http/README.md for why):
 #   cumulus   `cumulus serve FILE --listen 127.0.0.1:0` (fresh instance per request, pool 4)
@@ -149,13 +150,13 @@ stop_server() {
 trap stop_server EXIT
 trap 'stop_server; exit 130' INT TERM
 
-# Server processes of the current group: the host itself, not a compiler it runs in the
-# background (Cumulus's optimized tier runs gcc) nor the npm/node wrapper's helpers.
+# Server processes of the current group (for jco: the CLI and its `_run.js` server child), but
+# not a compiler that Cumulus's optimized tier runs in the background.
 server_pids() {
     local p comm
     for p in $(pgrep -g "$SERVER_PGID" 2>/dev/null); do
         comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-        case "$comm" in cumulus|node|native_hello) echo "$p" ;; esac
+        case "$comm" in gcc|cc1|as|ld|collect2) ;; *) echo "$p" ;; esac
     done
 }
 rss_kb() {  # sum of FIELD (VmRSS / VmHWM) over the server's processes

@@ -2,6 +2,8 @@
 // over HTTP/1.1 (like `wasmtime serve`): a fresh instance per request from a pre-built plan, a
 // pool of pre-instantiated instances, worker threads sized to the cores. Ctrl-C stops it
 // gracefully.
+#include <malloc.h>
+
 #include <csignal>
 
 #include <fmt/format.h>
@@ -75,6 +77,9 @@ void addServeCommand(CLI::App& app, int& status) {
       so.wasi.preopens.push_back(
           {d.substr(0, sep), sep == std::string::npos ? d : d.substr(sep + 2), true});
     }
+    // Translating and compiling a large module (StarlingMonkey: 14 MB) leaves hundreds of MB of
+    // freed heap that glibc keeps; hand it back before serving (measured: 691 -> ~60 MB RSS).
+    malloc_trim(0);
     auto service = wasi::http::ComponentService::create(*plan, types, so);
     if (!service.ok()) return fail(service.error().message());
     // Ctrl-C / SIGTERM: block them in every thread (the server's threads inherit the mask) and

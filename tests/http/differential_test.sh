@@ -39,8 +39,10 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -x "$CUMULUS" ]] || { echo "differential_test: no cumulus binary at $CUMULUS" >&2; exit 2; }
-if [[ -z "$OUT" ]]; then
+AUTO_OUT=0
+if [[ -z "$OUT" ]]; then  # removed at the end unless something failed
     OUT=$(mktemp -d "${TMPDIR:-/tmp}/cumulus-differential.XXXXXX")
+    AUTO_OUT=1
 fi
 mkdir -p "$OUT"
 
@@ -278,6 +280,11 @@ for comp in ${ONLY//,/ }; do
     run_component "$comp"
 done
 
-echo "differential: $SAME/$TOTAL responses identical, ${#MISMATCHES[@]} mismatched, $FAILS server(s) failed to start (work dir $OUT)"
+echo "differential: $SAME/$TOTAL responses identical, ${#MISMATCHES[@]} mismatched, $FAILS server(s) failed to start"
+if ((${#MISMATCHES[@]} == 0 && FAILS == 0)); then
+    ((AUTO_OUT)) && rm -rf "$OUT"
+    exit 0
+fi
 ((${#MISMATCHES[@]})) && echo "mismatched: ${MISMATCHES[*]}"
-((${#MISMATCHES[@]} == 0 && FAILS == 0))
+echo "responses, logs and diffs kept in $OUT"
+exit 1
