@@ -5,7 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${1:-$ROOT/build/test-components}"
-FIXTURES="$ROOT/../shared/fixtures"
+# The real path: jco's in-process wasm-tools cannot read WIT through a symlinked ../shared.
+FIXTURES="$(realpath "$ROOT/../shared/fixtures")"
 mkdir -p "$OUT"
 . "$FIXTURES/toolchains/env.sh"
 for src in "$ROOT"/tests/http/components/*.c; do

@@ -22,7 +22,7 @@ set -uo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
-FIXTURES="$REPO_ROOT/../shared/fixtures"
+FIXTURES="$(realpath "$REPO_ROOT/../shared/fixtures")"  # jco cannot read WIT through a symlink
 
 CUMULUS="$REPO_ROOT/build/src/cli/cumulus"
 COMPONENTS_DIR="$REPO_ROOT/build/test-components"
