@@ -90,6 +90,9 @@ class Module {
   InterpModule* interp() const { return interp_.get(); }
   // Why the fastest tier is not in use, if it is not (for logs and `cumulus inspect`).
   const std::string& tierNote() const { return tier_note_; }
+  // The runtime type id of function export `index` (computed once per module: instantiating a
+  // component looks up every export it wires, on every request).
+  uint32_t exportFuncTypeId(uint32_t index) const;
 
   explicit Module(ModuleInfo info);
   ~Module();
@@ -97,6 +100,8 @@ class Module {
  private:
   friend class Engine;
   ModuleInfo info_;
+  mutable std::once_flag export_type_ids_once_;
+  mutable std::vector<uint32_t> export_type_ids_;  // written once under export_type_ids_once_
   std::atomic<std::shared_ptr<CompiledCode>> code_;
   std::unique_ptr<InterpModule> interp_;
   std::string tier_note_;

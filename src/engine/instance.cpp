@@ -93,6 +93,16 @@ uint32_t funcTypeIdOf(const FuncType& type) {
                         static_cast<uint32_t>(type.results.size()), types.data());
 }
 
+uint32_t Module::exportFuncTypeId(uint32_t index) const {
+  std::call_once(export_type_ids_once_, [this] {
+    export_type_ids_.resize(info_.exports.size());
+    for (size_t i = 0; i < info_.exports.size(); ++i)
+      if (info_.exports[i].type.kind == ExternKind::kFunc)
+        export_type_ids_[i] = funcTypeIdOf(info_.exports[i].type.func);
+  });
+  return export_type_ids_[index];
+}
+
 Expected<Extern> makeHostMemory(const MemoryType& type) {
   auto box = std::make_shared<HostMemoryBox>();
   AllocCtx ctx{[&] {
@@ -358,7 +368,7 @@ Extern Instance::exportAt(uint32_t index) {
     e.func.type = d.type.func;
     e.func.owner = shared_from_this();
     e.func.export_index = *idx;
-    e.func.ref = wasm_rt_funcref_t{funcTypeIdOf(d.type.func),
+    e.func.ref = wasm_rt_funcref_t{module_->exportFuncTypeId(*idx),
                                    reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
   } else {
     e.object = p;
