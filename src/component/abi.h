@@ -31,6 +31,8 @@ uint32_t alignment(const CType& t);
 uint32_t size(const CType& t);
 // The core types a value of type `t` flattens to (appended to `out`).
 void flatten(const CTypePtr& t, std::vector<engine::ValType>& out);
+// How many core values that is (flatten's length, computed without allocating; null: 0).
+size_t flatCount(const CType* t);
 
 // Converts between handles in a component instance's tables and `Val` handles.
 class HandleOps {

@@ -7,47 +7,20 @@
 #include <fmt/format.h>
 
 #include "base/binary.h"
-
+#include "component/abi.h"
+#include "component/names.h"
+#include "component/resolve_internal.h"
 #include "engine/translate.h"
 
 namespace cumulus::component {
 
 namespace {
 
-using K = CType::Kind;
-using EK = ExternType::Kind;
-
-struct Invalid {
-  std::string message;
-};
-[[noreturn]] void invalid(std::string message) { throw Invalid{std::move(message)}; }
+using namespace resolver;
 
 struct CoreInstanceInfo {
   std::map<std::string, Sort> exports;
 };
-
-// Resource provenance for validation. Resource types are generative: every `(resource ...)`
-// definition, `(sub resource)` import or export and every instantiation of a component that
-// defines resources makes new ones. Each resource gets a creation serial; a component (type)
-// remembers the serials created while it was defined, so instantiating it can tell the resources
-// it defines (fresh per instance) from those it imports (replaced by the arguments') or borrows
-// from an enclosing scope (unchanged).
-//
-// A fresh per-instance resource keeps `resource` pointing at the definition it copies, so the
-// runtime's resourceIdentity still finds the definition; validation uses validationId, which stops
-// at fresh copies.
-struct Ctx {
-  uint64_t next = 0;
-  std::map<const CType*, uint64_t> serial;  // validation identity -> creation serial
-  std::set<const CType*> fresh;             // per-instance copies (identities of their own)
-  std::map<const CType*, std::pair<uint64_t, uint64_t>> defined;  // component type -> serials
-  std::vector<CTypePtr> keep;  // keeps keyed pointers alive, so addresses are never reused
-};
-
-const CType* validationId(const Ctx& c, const CType* t) {
-  while (t && t->kind == K::kResource && t->resource && !c.fresh.count(t)) t = t->resource.get();
-  return t;
-}
 
 struct Scope {
   Scope* parent = nullptr;
@@ -73,17 +46,6 @@ void checkCount(size_t n, uint32_t i, const char* what) {
   if (i >= n) invalid(fmt::format("{} index {} out of bounds ({} defined)", what, i, n));
 }
 
-CTypePtr newResource(Ctx& c, std::string name = {}, CTypePtr copy_of = nullptr) {
-  auto r = std::make_shared<CType>();
-  r->kind = K::kResource;
-  r->name = std::move(name);
-  r->resource = std::move(copy_of);
-  if (r->resource) c.fresh.insert(r.get());
-  c.serial[r.get()] = c.next++;
-  c.keep.push_back(r);
-  return r;
-}
-
 CTypePtr primType(Prim p) {
   static std::map<Prim, CTypePtr> cache = [] {
     std::map<Prim, CTypePtr> m;
@@ -98,146 +60,11 @@ CTypePtr primType(Prim p) {
   return cache.at(p);
 }
 
-bool isValueType(const CType& t) {
-  return t.kind != K::kFunc && t.kind != K::kComponent && t.kind != K::kInstance &&
-         t.kind != K::kResource;
-}
-
 CTypePtr valType(Scope& s, const ValType& v) {
   if (v.is_prim) return primType(v.prim);
   const CTypePtr& t = at(s.types, v.index, "type");
   if (!isValueType(*t)) invalid(fmt::format("type {} is not a value type", v.index));
   return t;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// ---- names (Explainer.md "Import and Export Definitions") ----
-
-bool isLower(char c) { return c >= 'a' && c <= 'z'; }
-bool isUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-// label ::= first-fragment ('-' fragment)*: each fragment all-lowercase-or-digits (a word) or
-// all-uppercase-or-digits (an acronym); the first starts with a letter.
-bool isLabel(std::string_view s) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool first = true;
-  while (true) {
-    size_t j = s.find('-', i);
-    std::string_view frag =
-        s.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-    if (frag.empty()) return false;
-    if (first && !isLower(frag[0]) && !isUpper(frag[0])) return false;
-    bool lower = false, upper = false;
-    for (char c : frag) {
-      if (isLower(c))
-        lower = true;
-      else if (isUpper(c))
-        upper = true;
-      else if (!isDigit(c))
-        return false;
-    }
-    if (lower && upper) return false;
-    first = false;
-    if (j == std::string_view::npos) return true;
-    i = j + 1;
-  }
-}
-
-// words ::= first-word ('-' word)*: lowercase only.
-bool isWords(std::string_view s) {
-  if (s.empty() || !isLower(s[0])) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '-') {
-      if (i + 1 == s.size() || s[i + 1] == '-') return false;
-    } else if (!isLower(c) && !isDigit(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool isSemver(std::string_view v) {
-  // MAJOR.MINOR.PATCH with optional -prerelease and +build (identifiers [0-9A-Za-z-]).
-  size_t plus = v.find('+');
-  std::string_view build = plus == std::string_view::npos ? "" : v.substr(plus + 1);
-  std::string_view core = v.substr(0, plus);
-  size_t dash = core.find('-');
-  std::string_view pre = dash == std::string_view::npos ? "" : core.substr(dash + 1);
-  core = core.substr(0, dash);
-  auto idents = [](std::string_view x, bool numeric_no_zero) {
-    if (x.empty()) return false;
-    size_t i = 0;
-    while (true) {
-      size_t j = x.find('.', i);
-      std::string_view id =
-          x.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-      if (id.empty()) return false;
-      bool all_digits = true;
-      for (char c : id) {
-        if (!isDigit(c) && !isLower(c) && !isUpper(c) && c != '-') return false;
-        if (!isDigit(c)) all_digits = false;
-      }
-      if (numeric_no_zero && all_digits && id.size() > 1 && id[0] == '0') return false;
-      if (j == std::string_view::npos) return true;
-      i = j + 1;
-    }
-  };
-  int parts = 0;
-  size_t i = 0;
-  while (true) {
-    size_t j = core.find('.', i);
-    std::string_view n =
-        core.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-    if (n.empty() || (n.size() > 1 && n[0] == '0')) return false;
-    for (char c : n)
-      if (!isDigit(c)) return false;
-    ++parts;
-    if (j == std::string_view::npos) break;
-    i = j + 1;
-  }
-  if (parts != 3) return false;
-  if (dash != std::string_view::npos && !idents(pre, true)) return false;
-  if (plus != std::string_view::npos && !idents(build, false)) return false;
-  return true;
-}
-
-// interfacename ::= (words ':')+ words ('/' label)+ ('@' semver)?
-bool isInterfaceName(std::string_view s) {
-  size_t at = s.find('@');
-  if (at != std::string_view::npos && !isSemver(s.substr(at + 1))) return false;
-  std::string_view path = s.substr(0, at);
-  size_t colon = path.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view ns = path.substr(0, colon);
-  size_t i = 0;
-  while (true) {
-    size_t j = ns.find(':', i);
-    if (!isWords(ns.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i)))
-      return false;
-    if (j == std::string_view::npos) break;
-    i = j + 1;
-  }
-  std::string_view rest = path.substr(colon + 1);
-  size_t slash = rest.find('/');
-  if (slash == std::string_view::npos || !isWords(rest.substr(0, slash))) return false;
-  std::string_view projections = rest.substr(slash + 1);
-  i = 0;
-  while (true) {
-    size_t j = projections.find('/', i);
-    if (!isLabel(
-            projections.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i)))
-      return false;
-    if (j == std::string_view::npos) return true;
-    i = j + 1;
-  }
 }
 
 void checkExternName(const std::string& name, const char* what) {
@@ -443,44 +270,6 @@ CTypePtr funcType(Scope& s, const FuncType& f) {
   return t;
 }
 
-// Canonical ABI flattening (CanonicalABI.md "Flattening"): how many core values a type takes.
-size_t flatCount(const CTypePtr& t) {
-  if (!t) return 0;
-  switch (t->kind) {
-    case K::kPrim:
-      return t->prim == Prim::kString ? 2 : 1;
-    case K::kList:
-      return 2;
-    case K::kFixedList:
-      return t->length * flatCount(t->elems[0]);
-    case K::kRecord: {
-      size_t n = 0;
-      for (const auto& [name, f] : t->fields) n += flatCount(f);
-      return n;
-    }
-    case K::kTuple: {
-      size_t n = 0;
-      for (const auto& e : t->elems) n += flatCount(e);
-      return n;
-    }
-    case K::kVariant: {
-      size_t n = 0;
-      for (const auto& [name, f] : t->fields) n = std::max(n, flatCount(f));
-      return 1 + n;
-    }
-    case K::kOption:
-      return 1 + flatCount(t->elems[0]);
-    case K::kResult:
-      return 1 + std::max(flatCount(t->elems[0]), flatCount(t->elems[1]));
-    case K::kEnum:
-      return 1;
-    case K::kFlags:
-      return (t->labels.size() + 31) / 32;
-    default:
-      return 1;  // own, borrow, stream, future, error-context
-  }
-}
-
 // True if values of `t` live partly in linear memory (strings and lists).
 bool usesMemory(const CTypePtr& t) {
   if (!t) return false;
@@ -494,14 +283,14 @@ bool usesMemory(const CTypePtr& t) {
 }
 
 void checkCanonOptions(const CType& ft, const CanonOpts& opts, bool lift) {
-  constexpr size_t kMaxFlatParams = 16, kMaxFlatResults = 1;
+  using abi::kMaxFlatParams, abi::kMaxFlatResults;
   size_t params = 0;
   bool params_memory = false;
   for (const auto& [n, p] : ft.fields) {
-    params += flatCount(p);
+    params += abi::flatCount(p.get());
     params_memory |= usesMemory(p);
   }
-  size_t results = flatCount(ft.result);
+  size_t results = abi::flatCount(ft.result.get());
   bool results_memory = usesMemory(ft.result);
   bool need_memory =
       params_memory || results_memory || params > kMaxFlatParams || results > kMaxFlatResults;
@@ -663,24 +452,6 @@ void alias(Scope& s, const Alias& a);
 // imported names. Resources too are named by index: `(own $R)` is not named by `(export "r"
 // (type $R))`, only by the index that export introduces.
 
-const char* externKindName(EK k) {
-  switch (k) {
-    case EK::kCoreModule:
-      return "module";
-    case EK::kFunc:
-      return "func";
-    case EK::kValue:
-      return "value";
-    case EK::kType:
-      return "type";
-    case EK::kComponent:
-      return "component";
-    case EK::kInstance:
-      return "instance";
-  }
-  return "item";
-}
-
 using NameSet = std::set<const CType*>;
 
 bool contentsNamed(const Ctx& c, const CTypePtr& t, const NameSet& named, int depth);
@@ -753,25 +524,6 @@ void checkVisible(const Ctx& c, const ExternItem& item, const NameSet& named, co
     invalid(fmt::format("{} not valid to be used as {}", externKindName(item.kind), what));
 }
 
-// Strong uniqueness of import/export names (Explainer.md "Name Uniqueness").
-std::string uniquenessKey(std::string_view name) {
-  std::string s = lowercase(name);
-  for (std::string_view prefix : {"[method]", "[static]"}) {
-    if (s.starts_with(prefix)) {
-      std::string rest = s.substr(prefix.size());
-      size_t dot = rest.find('.');
-      if (dot != std::string::npos && rest.substr(0, dot) == rest.substr(dot + 1))
-        return rest.substr(0, dot);
-      return rest;
-    }
-  }
-  if (s.starts_with("[") && !s.starts_with("[constructor]")) {
-    size_t close = s.find(']');
-    if (close != std::string::npos) return s.substr(close + 1);
-  }
-  return s;
-}
-
 // Registers `name` in a scope's import or export names, rejecting names that are not strongly
 // unique.
 void claimName(std::map<std::string, std::string>& names, const std::string& name,
@@ -779,361 +531,6 @@ void claimName(std::map<std::string, std::string>& names, const std::string& nam
   auto [it, inserted] = names.emplace(uniquenessKey(name), name);
   if (!inserted)
     invalid(fmt::format("{} name `{}` conflicts with previous name `{}`", what, name, it->second));
-}
-
-// ---- subtyping on instantiation (Explainer.md "Type Checking"; wasm-tools' messages) ----
-
-// Resource validation identity -> replacement resource; imported (eq) type -> argument type.
-using Subst = std::map<const CType*, CTypePtr>;
-
-CTypePtr substitute(const Ctx& c, const CTypePtr& t, const Subst& sub,
-                    std::map<const CType*, CTypePtr>& memo, int depth = 0);
-
-ExternItem substituteItem(const Ctx& c, const ExternItem& item, const Subst& sub,
-                          std::map<const CType*, CTypePtr>& memo, int depth) {
-  ExternItem out = item;
-  out.type = substitute(c, item.type, sub, memo, depth + 1);
-  return out;
-}
-
-CTypePtr substitute(const Ctx& c, const CTypePtr& t, const Subst& sub,
-                    std::map<const CType*, CTypePtr>& memo, int depth) {
-  if (!t || sub.empty() || depth > 200) return t;
-  if (t->kind == K::kResource) {
-    auto it = sub.find(validationId(c, t.get()));
-    return it == sub.end() ? t : it->second;
-  }
-  if (t->kind == K::kPrim) return t;
-  if (auto it = sub.find(t.get()); it != sub.end()) return it->second;  // an imported type
-  auto m = memo.find(t.get());
-  if (m != memo.end()) return m->second;
-  auto copy = std::make_shared<CType>(*t);
-  bool changed = false;
-  auto sw = [&](CTypePtr& p) {
-    CTypePtr n = substitute(c, p, sub, memo, depth + 1);
-    if (n != p) changed = true, p = n;
-  };
-  for (auto& [n, f] : copy->fields) sw(f);
-  for (auto& e : copy->elems) sw(e);
-  sw(copy->result);
-  sw(copy->resource);
-  for (auto* items : {&copy->imports, &copy->exports})
-    for (auto& [n, item] : *items) {
-      ExternItem s = substituteItem(c, item, sub, memo, depth);
-      if (s.type != item.type) changed = true, item = s;
-    }
-  CTypePtr out = changed ? CTypePtr(copy) : t;
-  memo[t.get()] = out;
-  return out;
-}
-
-const char* typeKindName(const CType& t) {
-  switch (t.kind) {
-    case K::kPrim:
-      return primName(t.prim);
-    case K::kRecord:
-      return "record";
-    case K::kVariant:
-      return "variant";
-    case K::kList:
-      return "list";
-    case K::kFixedList:
-      return "fixed-length list";
-    case K::kTuple:
-      return "tuple";
-    case K::kFlags:
-      return "flags";
-    case K::kEnum:
-      return "enum";
-    case K::kOption:
-      return "option";
-    case K::kResult:
-      return "result";
-    case K::kOwn:
-      return "own";
-    case K::kBorrow:
-      return "borrow";
-    case K::kStream:
-      return "stream";
-    case K::kFuture:
-      return "future";
-    case K::kMap:
-      return "map";
-    case K::kFunc:
-      return "func";
-    case K::kComponent:
-      return "component";
-    case K::kInstance:
-      return "instance";
-    case K::kResource:
-      return "resource";
-  }
-  return "type";
-}
-
-// Checks that `actual` can stand where `expected` is required. Resources of `expected` created in
-// `bindable` (serials) are abstract: the first occurrence binds them to the actual resource.
-struct Subtyper {
-  Ctx& c;
-  Subst& sub;
-  std::pair<uint64_t, uint64_t> bindable{0, 0};
-
-  template <typename F>
-  void within(const std::string& what, F&& f) {
-    try {
-      f();
-    } catch (const Invalid& e) {
-      invalid(fmt::format("{}: {}", what, e.message));
-    }
-  }
-
-  const CType* expectedResource(const CType* e) const {
-    const CType* id = validationId(c, e);
-    auto it = sub.find(id);
-    return it == sub.end() ? id : validationId(c, it->second.get());
-  }
-
-  bool isBindable(const CType* e) const {
-    const CType* id = validationId(c, e);
-    if (sub.count(id)) return false;
-    auto it = c.serial.find(id);
-    return it != c.serial.end() && it->second >= bindable.first && it->second < bindable.second;
-  }
-
-  void resource(const CTypePtr& a, const CTypePtr& e) {
-    if (isBindable(e.get())) {
-      sub[validationId(c, e.get())] = a;
-      return;
-    }
-    if (expectedResource(e.get()) != validationId(c, a.get()))
-      invalid("resource types are not the same");
-  }
-
-  void optional(const CTypePtr& a, const CTypePtr& e) {
-    if (!a && !e) return;
-    if (!a || !e) invalid("type mismatch");
-    val(a, e, false);
-  }
-
-  void val(const CTypePtr& a, const CTypePtr& e, bool top) {
-    if (!a || !e || a == e) return;
-    if (e->kind == K::kPrim) {
-      if (a->kind == K::kPrim) {
-        if (a->prim != e->prim)
-          invalid(fmt::format("expected primitive `{}` found primitive `{}`", primName(e->prim),
-                              primName(a->prim)));
-        return;
-      }
-      invalid(top ? fmt::format("expected primitive, found {}", typeKindName(*a))
-                  : fmt::format("expected {}, found {}", primName(e->prim), typeKindName(*a)));
-    }
-    if (a->kind != e->kind)
-      invalid(fmt::format("expected {}, found {}", typeKindName(*e), typeKindName(*a)));
-    switch (e->kind) {
-      case K::kRecord:
-        if (a->fields.size() != e->fields.size())
-          invalid(fmt::format("expected {} fields, found {}", e->fields.size(), a->fields.size()));
-        for (size_t i = 0; i < e->fields.size(); ++i) {
-          const auto& [en, et] = e->fields[i];
-          const auto& [an, at] = a->fields[i];
-          if (en != an) invalid(fmt::format("expected field name `{}`, found `{}`", en, an));
-          within(fmt::format("type mismatch in record field `{}`", en),
-                 [&] { val(at, et, false); });
-        }
-        break;
-      case K::kVariant:
-        if (a->fields.size() != e->fields.size())
-          invalid(fmt::format("expected {} cases, found {}", e->fields.size(), a->fields.size()));
-        for (size_t i = 0; i < e->fields.size(); ++i) {
-          const auto& [en, et] = e->fields[i];
-          const auto& [an, at] = a->fields[i];
-          if (en != an) invalid(fmt::format("expected case named `{}`, found `{}`", en, an));
-          if (et && !at) invalid(fmt::format("expected case `{}` to have a type, found none", en));
-          if (!et && at) invalid(fmt::format("expected case `{}` to have no type", en));
-          within(fmt::format("type mismatch in variant case `{}`", en),
-                 [&] { val(at, et, false); });
-        }
-        break;
-      case K::kTuple:
-        if (a->elems.size() != e->elems.size())
-          invalid(fmt::format("expected {} types, found {}", e->elems.size(), a->elems.size()));
-        for (size_t i = 0; i < e->elems.size(); ++i)
-          within(fmt::format("type mismatch in tuple field {}", i),
-                 [&] { val(a->elems[i], e->elems[i], false); });
-        break;
-      case K::kFlags:
-        if (a->labels != e->labels) invalid("mismatch in flags elements");
-        break;
-      case K::kEnum:
-        if (a->labels != e->labels) invalid("mismatch in enum elements");
-        break;
-      case K::kResult:
-        for (int i = 0; i < 2; ++i) {
-          const char* which = i == 0 ? "ok" : "err";
-          const CTypePtr& ae = a->elems[i];
-          const CTypePtr& ee = e->elems[i];
-          if (ee && !ae) invalid(fmt::format("expected {} type, but found none", which));
-          if (!ee && ae) invalid(fmt::format("expected {} type to not be present", which));
-          within(fmt::format("type mismatch in {} variant", which), [&] { val(ae, ee, false); });
-        }
-        break;
-      case K::kFixedList:
-        if (a->length != e->length)
-          invalid(fmt::format("expected list of length {}, found {}", e->length, a->length));
-        [[fallthrough]];
-      case K::kList:
-      case K::kOption:
-      case K::kMap:
-      case K::kStream:
-      case K::kFuture:
-        if (a->elems.size() != e->elems.size()) invalid("type mismatch");
-        for (size_t i = 0; i < e->elems.size(); ++i)
-          within(fmt::format("type mismatch in {}", typeKindName(*e)),
-                 [&] { optional(a->elems[i], e->elems[i]); });
-        break;
-      case K::kOwn:
-      case K::kBorrow:
-        resource(a->resource, e->resource);
-        break;
-      case K::kResource:
-        resource(a, e);
-        break;
-      case K::kFunc:
-        func(a, e);
-        break;
-      case K::kInstance:
-        instance(a, e);
-        break;
-      default:
-        break;
-    }
-  }
-
-  void func(const CTypePtr& a, const CTypePtr& e) {
-    if (a->fields.size() != e->fields.size())
-      invalid(fmt::format("expected {} parameters, found {}", e->fields.size(), a->fields.size()));
-    for (size_t i = 0; i < e->fields.size(); ++i) {
-      const auto& [en, et] = e->fields[i];
-      const auto& [an, at] = a->fields[i];
-      if (en != an) invalid(fmt::format("expected parameter named `{}`, found `{}`", en, an));
-      within(fmt::format("type mismatch in function parameter `{}`", en),
-             [&] { val(at, et, false); });
-    }
-    if (a->result && !e->result) invalid("expected a result, found none");
-    if (!a->result && e->result) invalid("expected no result, found one");
-    within("type mismatch with result type", [&] { val(a->result, e->result, false); });
-  }
-
-  void instance(const CTypePtr& a, const CTypePtr& e) {
-    for (const auto& [n, ei] : e->exports) {
-      const ExternItem* ai = nullptr;
-      for (const auto& [an, x] : a->exports)
-        if (an == n) ai = &x;
-      if (!ai) invalid(fmt::format("missing expected export `{}`", n));
-      within(fmt::format("type mismatch in instance export `{}`", n), [&] { item(*ai, ei); });
-    }
-  }
-
-  void module(const engine::ModuleInfo& a, const engine::ModuleInfo& e) {
-    for (const auto& ai : a.imports) {
-      const engine::ImportDesc* ei = nullptr;
-      for (const auto& x : e.imports)
-        if (x.module == ai.module && x.name == ai.name) ei = &x;
-      if (!ei) invalid(fmt::format("missing expected import `{}::{}`", ai.module, ai.name));
-      if (ei->type.kind != ai.type.kind)
-        invalid(fmt::format("type mismatch in import `{}::{}`", ai.module, ai.name));
-    }
-    for (const auto& ee : e.exports) {
-      const engine::ExportDesc* ae = nullptr;
-      for (const auto& x : a.exports)
-        if (x.name == ee.name) ae = &x;
-      if (!ae) invalid(fmt::format("missing expected export `{}`", ee.name));
-      if (ae->type.kind != ee.type.kind)
-        invalid(fmt::format("type mismatch in export `{}`", ee.name));
-    }
-  }
-
-  void item(const ExternItem& a, const ExternItem& e) {
-    if (a.kind != e.kind)
-      invalid(fmt::format("expected {}, found {}", externKindName(e.kind), externKindName(a.kind)));
-    switch (e.kind) {
-      case EK::kCoreModule:
-        if (a.module && e.module) module(*a.module, *e.module);
-        break;
-      case EK::kFunc:
-        if (a.type && e.type) func(a.type, e.type);
-        break;
-      case EK::kInstance:
-        if (a.type && e.type) instance(a.type, e.type);
-        break;
-      case EK::kType:
-        if (!a.type || !e.type) break;
-        if (e.type->kind == K::kResource) {
-          if (a.type->kind != K::kResource) invalid("expected resource, found defined type");
-          resource(a.type, e.type);
-        } else if (a.type->kind == K::kResource) {
-          invalid("expected defined type, found resource");
-        } else if (isValueType(*e.type)) {
-          val(a.type, e.type, true);
-          sub[e.type.get()] = a.type;  // uses of the imported type now name the argument
-        } else if (e.type->kind == K::kFunc && a.type->kind == K::kFunc) {
-          func(a.type, e.type);
-        } else if (e.type->kind == K::kInstance && a.type->kind == K::kInstance) {
-          instance(a.type, e.type);
-        }
-        break;
-      default:  // TODO(conformance): component and value subtyping
-        break;
-    }
-  }
-};
-
-// Collects the resources reachable from `t` whose creation serial lies in `range`, keyed by
-// validation identity (the value is one index naming it).
-void definedResources(const Ctx& c, const CTypePtr& t, std::pair<uint64_t, uint64_t> range,
-                      std::map<const CType*, CTypePtr>& out, std::set<const CType*>& seen,
-                      int depth = 0) {
-  if (!t || depth > 200 || !seen.insert(t.get()).second) return;
-  if (t->kind == K::kResource) {
-    const CType* id = validationId(c, t.get());
-    auto it = c.serial.find(id);
-    if (it != c.serial.end() && it->second >= range.first && it->second < range.second)
-      out.emplace(id, t);
-    return;
-  }
-  for (const auto& [n, f] : t->fields) definedResources(c, f, range, out, seen, depth + 1);
-  for (const auto& e : t->elems) definedResources(c, e, range, out, seen, depth + 1);
-  definedResources(c, t->result, range, out, seen, depth + 1);
-  definedResources(c, t->resource, range, out, seen, depth + 1);
-  for (const auto& [n, item] : t->exports)
-    definedResources(c, item.type, range, out, seen, depth + 1);
-}
-
-// The instance an instantiation of component type `ct` with `args` produces: each import is
-// checked against its argument (binding the component's imported resources), the resources the
-// component defines become fresh, and its export types are rewritten accordingly.
-CTypePtr instantiate(Ctx& c, const CTypePtr& ct, const std::map<std::string, ExternItem>& args) {
-  Subst sub;
-  auto range_it = c.defined.find(ct.get());
-  auto range = range_it == c.defined.end() ? std::pair<uint64_t, uint64_t>{0, 0} : range_it->second;
-  Subtyper st{c, sub, range};
-  for (const auto& [n, expected] : ct->imports) {
-    auto it = args.find(n);
-    if (it == args.end()) invalid(fmt::format("missing import named `{}`", n));
-    st.within(fmt::format("type mismatch in instantiation argument `{}`", n),
-              [&] { st.item(it->second, expected); });
-  }
-  std::map<const CType*, CTypePtr> defined;
-  std::set<const CType*> seen;
-  for (const auto& [n, item] : ct->exports) definedResources(c, item.type, range, defined, seen);
-  for (const auto& [id, r] : defined)
-    if (!sub.count(id)) sub[id] = newResource(c, r->name, r);
-  auto inst = std::make_shared<CType>();
-  inst->kind = K::kInstance;
-  std::map<const CType*, CTypePtr> memo;
-  for (const auto& [n, item] : ct->exports)
-    inst->exports.emplace_back(n, substituteItem(c, item, sub, memo, 0));
-  return inst;
 }
 
 CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component) {
@@ -1146,7 +543,8 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
   std::map<std::string, std::string> import_names, export_names;
   std::map<std::string, CTypePtr> resources;  // resource types by import/export name
   NameSet named_imports, named_all;
-  for (const Scope* p = &outer; p; p = p->parent) named_all.insert(p->named.begin(), p->named.end());
+  for (const Scope* p = &outer; p; p = p->parent)
+    named_all.insert(p->named.begin(), p->named.end());
   named_imports = named_all;
   for (const Decl& d : decls) {
     switch (d.kind) {
@@ -1189,7 +587,8 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
           resources[d.name.name] = item.type;
         claimName(imp ? import_names : export_names, d.name.name, imp ? "import" : "export");
         if (component) {
-          checkVisible(*scope.ctx, item, imp ? named_imports : named_all, imp ? "import" : "export");
+          checkVisible(*scope.ctx, item, imp ? named_imports : named_all,
+                       imp ? "import" : "export");
           if (imp) registerNamed(*scope.ctx, item, named_imports);
           registerNamed(*scope.ctx, item, named_all);
         }
@@ -1202,22 +601,6 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
   scope.ctx->defined[t.get()] = {first_serial, scope.ctx->next};
   scope.ctx->keep.push_back(t);
   return t;
-}
-
-// Each import or export of an instance type gets its own copies of the resources the type
-// declares (`(export "r" (type (sub resource)))`): two imports of one instance type are distinct.
-CTypePtr freshInstance(Ctx& c, const CTypePtr& t) {
-  auto range = c.defined.find(t.get());
-  if (range == c.defined.end()) return t;
-  std::map<const CType*, CTypePtr> defined;
-  std::set<const CType*> seen;
-  for (const auto& [n, item] : t->exports)
-    definedResources(c, item.type, range->second, defined, seen);
-  if (defined.empty()) return t;
-  Subst sub;
-  for (const auto& [id, r] : defined) sub[id] = newResource(c, r->name, r);
-  std::map<const CType*, CTypePtr> memo;
-  return substitute(c, t, sub, memo);
 }
 
 CTypePtr typeDef(Scope& s, const TypeDef& d) {
@@ -1326,22 +709,6 @@ void pushCore(Scope& s, Sort sort) {
   }
 }
 
-Sort coreSortOf(engine::ExternKind k) {
-  switch (k) {
-    case engine::ExternKind::kFunc:
-      return Sort::kCoreFunc;
-    case engine::ExternKind::kTable:
-      return Sort::kCoreTable;
-    case engine::ExternKind::kMemory:
-      return Sort::kCoreMemory;
-    case engine::ExternKind::kGlobal:
-      return Sort::kCoreGlobal;
-    case engine::ExternKind::kTag:
-      return Sort::kCoreTag;
-  }
-  return Sort::kCoreFunc;
-}
-
 void alias(Scope& s, const Alias& a) {
   switch (a.target) {
     case Alias::Target::kInstanceExport: {
@@ -1443,96 +810,6 @@ void checkCoreSortIdx(Scope& s, const SortIdx& si) {
     default:
       invalid(fmt::format("a core instance cannot export a {}", sortName(si.sort)));
   }
-}
-
-// Reads only a core module's import and export sections (its interface to the component). The
-// engine validates the whole module when it is compiled; reading just the interface here keeps
-// resolution cheap for 10 MB modules and independent of which core features the engine runs
-// (exceptions, GC or memory64 modules still have an interface).
-std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const uint8_t> b) {
-  size_t pos = 8;
-  auto fail = [](const char* what) -> void {
-    invalid(fmt::format("core module: malformed {}", what));
-  };
-  auto u8 = [&]() -> uint8_t {
-    if (pos >= b.size()) fail("module (unexpected end)");
-    return b[pos++];
-  };
-  auto leb = [&]() -> uint64_t {  // 64-bit: memory64 limits
-    uint64_t r;
-    if (readUleb128(b, pos, 64, r)) fail("LEB128");
-    return r;
-  };
-  auto name = [&]() {
-    uint64_t n = leb();
-    if (n > b.size() - pos) fail("name");
-    std::string s(reinterpret_cast<const char*>(b.data() + pos), n);
-    pos += n;
-    return s;
-  };
-  auto refType = [&]() {
-    uint8_t t = u8();
-    if (t == 0x63 || t == 0x64) leb();  // (ref null? heaptype)
-  };
-  auto limits = [&]() {
-    uint8_t flags = u8();
-    leb();
-    if (flags & 1) leb();
-  };
-  auto info = std::make_shared<engine::ModuleInfo>();
-  if (b.size() < 8) fail("header");
-  while (pos < b.size()) {
-    uint8_t id = u8();
-    uint64_t size = leb();
-    if (size > b.size() - pos) fail("section size");
-    size_t end = pos + size;
-    if (id == 2) {
-      uint64_t n = leb();
-      std::set<std::pair<std::string, std::string>> seen;
-      for (uint64_t i = 0; i < n; ++i) {
-        engine::ImportDesc d{name(), name(), {}};
-        if (!seen.emplace(d.module, d.name).second)
-          invalid(fmt::format("duplicate import name `{}:{}`", d.module, d.name));
-        uint8_t kind = u8();
-        switch (kind) {
-          case 0:
-            leb();
-            break;
-          case 1:
-            refType();
-            limits();
-            break;
-          case 2:
-            limits();
-            break;
-          case 3:
-            refType();
-            u8();
-            break;
-          case 4:
-            u8();
-            leb();
-            break;
-          default:
-            fail("import kind");
-        }
-        d.type.kind = static_cast<engine::ExternKind>(kind);
-        info->imports.push_back(std::move(d));
-      }
-    } else if (id == 7) {
-      uint64_t n = leb();
-      for (uint64_t i = 0; i < n; ++i) {
-        engine::ExportDesc d{name(), {}};
-        uint8_t kind = u8();
-        if (kind > 4) fail("export kind");
-        leb();
-        d.type.kind = static_cast<engine::ExternKind>(kind);
-        info->exports.push_back(std::move(d));
-      }
-    }
-    pos = end;
-  }
-  return info;
 }
 
 struct Resolver {
@@ -1689,20 +966,17 @@ struct Resolver {
           ExternItem declared = externItem(s, *ex->type, ex->name.name);
           if (declared.kind != item.kind)
             invalid(fmt::format("export `{}` has a type of the wrong kind", ex->name.name));
-          Subst sub;
-          auto range = declared.type ? s.ctx->defined.find(declared.type.get()) : s.ctx->defined.end();
-          Subtyper st{*s.ctx, sub,
-                      {range == s.ctx->defined.end() ? before : range->second.first,
-                       s.ctx->next}};
+          auto range =
+              declared.type ? s.ctx->defined.find(declared.type.get()) : s.ctx->defined.end();
+          std::pair<uint64_t, uint64_t> bindable{
+              range == s.ctx->defined.end() ? before : range->second.first, s.ctx->next};
           if (declared.kind == EK::kType && ex->type->sub_resource) {
             if (!item.type || item.type->kind != K::kResource)
               invalid("ascribed type of export is not compatible: expected resource");
             // The ascription hides the definition: the export is a new abstract resource.
             item.type = newResource(*s.ctx, ex->name.name, item.type);
           } else if (declared.kind != EK::kType) {
-            st.within("ascribed type of export is not compatible", [&] { st.item(item, declared); });
-            std::map<const CType*, CTypePtr> memo;
-            item = substituteItem(*s.ctx, declared, sub, memo, 0);
+            item = ascribe(*s.ctx, item, declared, bindable);
           }
         }
         checkExternName(ex->name.name, "export");
@@ -1728,7 +1002,9 @@ struct Resolver {
     }
     s.ctx->defined[t.get()] = {first_serial, s.ctx->next};
     s.ctx->keep.push_back(t);
-    if (top) top->spaces[&c] = ScopeSpaces{s.types, s.funcs, s.values, s.instances, s.components, t->imports};
+    if (top)
+      top->spaces[&c] =
+          ScopeSpaces{s.types, s.funcs, s.values, s.instances, s.components, t->imports};
     if (out) {
       out->imports = t->imports;
       out->exports = t->exports;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "component/names.h"
 #include "component/resolve.h"
 #include "component/value.h"
 #include "engine/engine.h"
@@ -95,10 +96,6 @@ class Linker {
   HostInterface& interface(std::string_view iface);
   std::vector<std::unique_ptr<HostInterface>> interfaces_;
 };
-
-// Whether an export/import at `provided` satisfies a request for `wanted` (both "name@semver" or
-// unversioned).
-bool semverCompatible(std::string_view wanted, std::string_view provided);
 
 struct PlanData;
 

@@ -76,4 +76,20 @@ std::string toWit(const CTypePtr& t, bool expand) {
   return "?";
 }
 
+Sort coreSortOf(engine::ExternKind k) {
+  switch (k) {
+    case engine::ExternKind::kFunc:
+      return Sort::kCoreFunc;
+    case engine::ExternKind::kTable:
+      return Sort::kCoreTable;
+    case engine::ExternKind::kMemory:
+      return Sort::kCoreMemory;
+    case engine::ExternKind::kGlobal:
+      return Sort::kCoreGlobal;
+    case engine::ExternKind::kTag:
+      return Sort::kCoreTag;
+  }
+  return Sort::kCoreFunc;
+}
+
 }  // namespace cumulus::component

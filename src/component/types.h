@@ -64,4 +64,7 @@ struct CType {
 // types print as their name, except at the top when `expand` is set (a type's definition).
 std::string toWit(const CTypePtr& type, bool expand = false);
 
+// The component-level sort of a core extern kind (core func, table, memory, global, tag).
+Sort coreSortOf(engine::ExternKind k);
+
 }  // namespace cumulus::component
