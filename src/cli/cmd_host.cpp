@@ -11,35 +11,21 @@ namespace cumulus::cli {
 void addHostCommand(CLI::App& app, int& status) {
   struct Args {
     LatticeOptions lattice;
-    std::vector<std::string> labels;
-    std::string seed;
-    double heartbeat_seconds = 30;
+    HostOptions host;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("host", "run a host that joins a lattice over NATS");
   addLatticeOptions(cmd, args->lattice);
-  cmd->add_option("-l,--label", args->labels, "host label key=value (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--host-seed", args->seed, "host nkey seed (\"SN…\"; default: a fresh key)");
-  cmd->add_option("--heartbeat-interval-seconds", args->heartbeat_seconds,
-                  "seconds between host_heartbeat events (default 30)");
+  addHostOptions(cmd, args->host);
   cmd->callback([args, &status] {
     auto fail = [&](const std::string& message) {
       fmt::print(stderr, "error: {}\n", message);
       status = 1;
     };
-    host::HostConfig config;
-    config.lattice = args->lattice.lattice;
-    config.ctl_prefix = args->lattice.ctl_prefix;
+    auto cfg = hostConfig(args->lattice, args->host);
+    if (!cfg.ok()) return fail(cfg.error().message());
+    host::HostConfig config = std::move(*cfg);
     config.nats_url = args->lattice.nats_url;
-    config.seed = args->seed;
-    if (args->heartbeat_seconds <= 0) return fail("--heartbeat-interval-seconds must be positive");
-    config.heartbeat_interval =
-        std::chrono::milliseconds(static_cast<int64_t>(args->heartbeat_seconds * 1000));
-    for (const auto& l : args->labels) {
-      auto kv = host::parseLabel(l);
-      if (!kv.ok()) return fail(kv.error().message());
-      config.labels[kv->first] = kv->second;
-    }
     sigset_t set = blockStopSignals();
     auto h = host::Host::start(std::move(config));
     if (!h.ok()) return fail(h.error().message());

@@ -6,6 +6,7 @@
 #include "base/file.h"
 #include "cli/commands.h"
 #include "cli/tier_option.h"
+#include "cli/wasi_options.h"
 #include "component/decoder.h"
 #include "component/runtime.h"
 #include "wasi/p2/ctx.h"
@@ -16,8 +17,7 @@ void addRunCommand(CLI::App& app, int& status) {
   struct Args {
     std::string file;
     std::vector<std::string> argv;
-    std::vector<std::string> env;
-    std::vector<std::string> dirs;
+    WasiOptions wasi;
     std::vector<std::string> allow_sockets;
     bool inherit_env = false;
     engine::TierPolicy policy = engine::TierPolicy::kAuto;
@@ -26,12 +26,8 @@ void addRunCommand(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("run", "run a WASI 0.2 command component (wasi:cli/run)");
   cmd->add_option("file", args->file, "the component (.wasm)")->required();
   cmd->add_option("args", args->argv, "arguments for the program (after --)");
-  cmd->add_option("--env", args->env, "environment variable K=V (repeatable)")
-      ->allow_extra_args(false);
   cmd->add_flag("--inherit-env", args->inherit_env, "pass the host's environment through");
-  cmd->add_option("--dir", args->dirs,
-                  "grant a host directory: HOST[::GUEST] (GUEST defaults to HOST; repeatable)")
-      ->allow_extra_args(false);
+  addWasiOptions(cmd, args->wasi);
   cmd->add_option("--allow-socket", args->allow_sockets,
                   "allow wasi:sockets to HOST:PORT (either may be *; repeatable)")
       ->allow_extra_args(false);
@@ -44,10 +40,11 @@ void addRunCommand(CLI::App& app, int& status) {
     auto bytes = readFile(args->file);
     if (!bytes.ok()) return fail(bytes.error().message());
     if (component::sniff(*bytes) == component::BinaryKind::kCoreModule)
-      return fail(fmt::format("{} is a core module, not a component; run it with "
-                              "`cumulus run-core` (WASI preview 1) or make it a component "
-                              "with a preview1 adapter",
-                              args->file));
+      return fail(
+          fmt::format("{} is a core module, not a component; run it with "
+                      "`cumulus run-core` (WASI preview 1) or make it a component "
+                      "with a preview1 adapter",
+                      args->file));
     engine::EngineConfig config;
     config.policy = args->policy;
     engine::Engine eng(config);
@@ -65,18 +62,7 @@ void addRunCommand(CLI::App& app, int& status) {
         size_t eq = kv.find('=');
         if (eq != std::string::npos) wc.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
       }
-    for (const auto& kv : args->env) {
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos) return fail(fmt::format("--env {}: expected K=V", kv));
-      wc.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    for (const auto& d : args->dirs) {
-      size_t sep = d.find("::");
-      wasi::Preopen p;
-      p.host_path = d.substr(0, sep);
-      p.guest_path = sep == std::string::npos ? d : d.substr(sep + 2);
-      wc.preopens.push_back(p);
-    }
+    if (auto r = applyWasiOptions(args->wasi, wc); !r.ok()) return fail(r.error().message());
     wc.allowed_sockets = args->allow_sockets;
     wc.allow_ip_name_lookup = !args->allow_sockets.empty();
     wc.inherit_stdin = true;
@@ -86,9 +72,10 @@ void addRunCommand(CLI::App& app, int& status) {
     if (!inst.ok()) return fail(fmt::format("{}: {}", args->file, inst.error().message()));
     auto run = (*inst)->exportFunc("wasi:cli/run@0.2.0", "run");
     if (!run)
-      return fail(fmt::format("{} does not export wasi:cli/run (is it a library or an HTTP "
-                              "component? try `cumulus inspect`)",
-                              args->file));
+      return fail(
+          fmt::format("{} does not export wasi:cli/run (is it a library or an HTTP "
+                      "component? try `cumulus inspect`)",
+                      args->file));
     auto r = (*inst)->call(*run, {});
     std::fflush(stdout);
     if (wasi.exitCode()) {

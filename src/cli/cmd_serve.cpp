@@ -10,7 +10,9 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "cli/tier_option.h"
+#include "cli/wasi_options.h"
 #include "component/runtime.h"
 #include "wasi/http/server.h"
 
@@ -20,8 +22,7 @@ void addServeCommand(CLI::App& app, int& status) {
   struct Args {
     std::string file;
     std::string listen = "127.0.0.1:8080";
-    std::vector<std::string> env;
-    std::vector<std::string> dirs;
+    WasiOptions wasi;
     unsigned threads = 0;
     size_t pool = 4;
     bool reuse = false;
@@ -32,10 +33,7 @@ void addServeCommand(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("serve", "serve a wasi:http component over HTTP/1.1");
   cmd->add_option("file", args->file, "the component (.wasm)")->required();
   cmd->add_option("--listen", args->listen, "address:port to listen on (port 0: any free port)");
-  cmd->add_option("--env", args->env, "environment variable K=V (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("--dir", args->dirs, "grant a host directory: HOST[::GUEST] (repeatable)")
-      ->allow_extra_args(false);
+  addWasiOptions(cmd, args->wasi);
   cmd->add_option("--threads", args->threads, "worker threads (default: one per core)");
   cmd->add_option("--pool", args->pool, "pre-instantiated instances kept ready (default 4)");
   cmd->add_flag("--reuse-instances", args->reuse,
@@ -67,16 +65,7 @@ void addServeCommand(CLI::App& app, int& status) {
     so.reuse_instances = args->reuse;
     so.deadline = std::chrono::milliseconds(args->deadline_ms);
     so.name = args->file;
-    for (const auto& kv : args->env) {
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos) return fail(fmt::format("--env {}: expected K=V", kv));
-      so.wasi.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    for (const auto& d : args->dirs) {
-      size_t sep = d.find("::");
-      so.wasi.preopens.push_back(
-          {d.substr(0, sep), sep == std::string::npos ? d : d.substr(sep + 2), true});
-    }
+    if (auto r = applyWasiOptions(args->wasi, so.wasi); !r.ok()) return fail(r.error().message());
     // Translating and compiling a large module (StarlingMonkey: 14 MB) leaves hundreds of MB of
     // freed heap that glibc keeps; hand it back before serving (measured: 691 -> ~60 MB RSS).
     malloc_trim(0);
@@ -84,11 +73,7 @@ void addServeCommand(CLI::App& app, int& status) {
     if (!service.ok()) return fail(service.error().message());
     // Ctrl-C / SIGTERM: block them in every thread (the server's threads inherit the mask) and
     // wait for them here, then stop the server gracefully.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    sigset_t set = blockStopSignals();
     auto server = wasi::http::HttpServer::start(sc, *service);
     if (!server.ok()) return fail(server.error().message());
     fmt::print("serving {} on http://{}:{}/\n", args->file, sc.host, (*server)->port());

@@ -16,38 +16,26 @@ void addUpCommand(CLI::App& app, int& status) {
     std::string nats_url;
     uint16_t nats_port = 4222;
     std::string state_dir;
-    std::vector<std::string> labels;
-    std::string seed;
-    double heartbeat_seconds = 30;
+    HostOptions host;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("up", "start NATS (with JetStream) and a host on this machine");
   addLatticeOptions(cmd, args->lattice, /*with_url=*/false);
   cmd->add_option("--nats-url", args->nats_url, "use this NATS server instead of starting one");
-  cmd->add_option("--nats-port", args->nats_port, "port for the started nats-server (0: any free port; default 4222)");
-  cmd->add_option("--state-dir", args->state_dir,
-                  "JetStream store of the started nats-server (default: a temp dir removed on exit)");
-  cmd->add_option("-l,--label", args->labels, "host label key=value (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--host-seed", args->seed, "host nkey seed (\"SN…\"; default: a fresh key)");
-  cmd->add_option("--heartbeat-interval-seconds", args->heartbeat_seconds,
-                  "seconds between host_heartbeat events (default 30)");
+  cmd->add_option("--nats-port", args->nats_port,
+                  "port for the started nats-server (0: any free port; default 4222)");
+  cmd->add_option(
+      "--state-dir", args->state_dir,
+      "JetStream store of the started nats-server (default: a temp dir removed on exit)");
+  addHostOptions(cmd, args->host);
   cmd->callback([args, &status] {
     auto fail = [&](const std::string& message) {
       fmt::print(stderr, "error: {}\n", message);
       status = 1;
     };
-    host::HostConfig config;
-    config.lattice = args->lattice.lattice;
-    config.ctl_prefix = args->lattice.ctl_prefix;
-    config.seed = args->seed;
-    if (args->heartbeat_seconds <= 0) return fail("--heartbeat-interval-seconds must be positive");
-    config.heartbeat_interval =
-        std::chrono::milliseconds(static_cast<int64_t>(args->heartbeat_seconds * 1000));
-    for (const auto& l : args->labels) {
-      auto kv = host::parseLabel(l);
-      if (!kv.ok()) return fail(kv.error().message());
-      config.labels[kv->first] = kv->second;
-    }
+    auto cfg = hostConfig(args->lattice, args->host);
+    if (!cfg.ok()) return fail(cfg.error().message());
+    host::HostConfig config = std::move(*cfg);
     sigset_t set = blockStopSignals();
     std::unique_ptr<lattice::NatsServer> nats;
     if (args->nats_url.empty()) {
@@ -67,8 +55,8 @@ void addUpCommand(CLI::App& app, int& status) {
     auto h = host::Host::start(std::move(config));
     if (!h.ok()) return fail(h.error().message());
     fmt::print("host         {} ({})\nlattice      {} (ctl {}.v1.{}.>, events wasmbus.evt.{}.>)\n",
-               (*h)->id(), (*h)->friendlyName(), (*h)->config().lattice,
-               (*h)->config().ctl_prefix, (*h)->config().lattice, (*h)->config().lattice);
+               (*h)->id(), (*h)->friendlyName(), (*h)->config().lattice, (*h)->config().ctl_prefix,
+               (*h)->config().lattice, (*h)->config().lattice);
     fmt::print("Ctrl-C stops everything\n");
     std::fflush(stdout);
     waitUntilStopped(**h, set);

@@ -6,10 +6,13 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/stop_signals.h"
 #include "host/host.h"
+#include "host/identity.h"
 
 namespace cumulus::cli {
 
@@ -20,20 +23,42 @@ struct LatticeOptions {
 };
 
 inline void addLatticeOptions(CLI::App* cmd, LatticeOptions& o, bool with_url = true) {
-  if (with_url) cmd->add_option("--nats-url", o.nats_url, "NATS server URL (default nats://127.0.0.1:4222)");
+  if (with_url)
+    cmd->add_option("--nats-url", o.nats_url, "NATS server URL (default nats://127.0.0.1:4222)");
   cmd->add_option("-x,--lattice", o.lattice, "lattice name (default: default)");
   cmd->add_option("--ctl-topic-prefix", o.ctl_prefix, "ctl subject prefix (default: wasmbus.ctl)");
 }
 
-// Blocks SIGINT/SIGTERM in this thread and in threads started after it, so they are taken with
-// sigtimedwait below instead of killing the process. Call before starting any thread.
-inline sigset_t blockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
+// A host's own options (`up` and `host`).
+struct HostOptions {
+  std::vector<std::string> labels;  // key=value
+  std::string seed;
+  double heartbeat_seconds = 30;
+};
+
+inline void addHostOptions(CLI::App* cmd, HostOptions& o) {
+  cmd->add_option("-l,--label", o.labels, "host label key=value (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--host-seed", o.seed, "host nkey seed (\"SN…\"; default: a fresh key)");
+  cmd->add_option("--heartbeat-interval-seconds", o.heartbeat_seconds,
+                  "seconds between host_heartbeat events (default 30)");
+}
+
+// The host configuration the options describe (nats_url is the caller's to set).
+inline Expected<host::HostConfig> hostConfig(const LatticeOptions& lattice, const HostOptions& o) {
+  host::HostConfig config;
+  config.lattice = lattice.lattice;
+  config.ctl_prefix = lattice.ctl_prefix;
+  config.seed = o.seed;
+  if (o.heartbeat_seconds <= 0)
+    return makeError(ErrorCode::kInvalidArgument, "--heartbeat-interval-seconds must be positive");
+  config.heartbeat_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(o.heartbeat_seconds * 1000));
+  for (const auto& l : o.labels) {
+    CUMULUS_TRY(auto kv, host::parseLabel(l));
+    config.labels[kv.first] = kv.second;
+  }
+  return config;
 }
 
 // Returns when `host` was asked to stop (ctl host.stop) or a stop signal arrived.

@@ -46,11 +46,6 @@ const char* reason(unsigned status) {
   return r.empty() ? "Unknown" : r.data();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return boost::beast::iequals(boost::beast::string_view(a.data(), a.size()),
-                               boost::beast::string_view(b.data(), b.size()));
-}
-
 }  // namespace
 
 // ---- connections ----

@@ -18,14 +18,6 @@ constexpr uint32_t kInvalidSyntax = 0, kForbidden = 1, kImmutable = 2;
 constexpr size_t kMaxPendingBody = 64u << 20;  // buffered before the response head is sent
 constexpr uint32_t kErrHttpResponseBodySize = 28;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 Val headerError(uint32_t c) { return Val::err(Val::enumCase(c)); }
 
 std::optional<uint64_t> contentLength(const FieldList& f) {
@@ -83,11 +75,7 @@ class BodyOutput : public OutputStream {
     return r;
   }
   StreamResult write(std::string_view data) override { return s_->write(data); }
-  std::unique_ptr<Pollable> subscribe() override {
-    auto p = std::make_unique<Pollable>();
-    p->ready = [] { return true; };
-    return p;
-  }
+  std::unique_ptr<Pollable> subscribe() override { return readyPollable(); }
 
  private:
   std::shared_ptr<OutgoingBodyState> s_;
@@ -98,9 +86,7 @@ class BodyInput : public InputStream {
   explicit BodyInput(std::shared_ptr<BodyReader> r) : r_(std::move(r)) {}
   StreamResult read(uint64_t len, bool blocking) override { return r_->read(len, blocking); }
   std::unique_ptr<Pollable> subscribe() override {
-    auto p = std::make_unique<Pollable>();
-    p->ready = [] { return true; };  // reads block on the connection with a timeout
-    return p;
+    return readyPollable();  // reads block on the connection with a timeout
   }
 
  private:
@@ -128,6 +114,13 @@ Expected<void> deliver(ResponseSlot& slot) {
 
 }  // namespace
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 bool validFieldName(std::string_view name) {
   if (name.empty()) return false;
   static constexpr std::string_view kSpecial = "!#$%&'*+-.^_`|~";
@@ -148,9 +141,14 @@ bool validFieldValue(std::string_view value) {
 }
 
 bool forbiddenField(std::string_view name) {
-  static constexpr std::string_view kForbiddenNames[] = {
-      "connection",          "keep-alive", "proxy-authenticate", "proxy-authorization",
-      "proxy-connection",    "transfer-encoding", "upgrade", "http2-settings"};
+  static constexpr std::string_view kForbiddenNames[] = {"connection",
+                                                         "keep-alive",
+                                                         "proxy-authenticate",
+                                                         "proxy-authorization",
+                                                         "proxy-connection",
+                                                         "transfer-encoding",
+                                                         "upgrade",
+                                                         "http2-settings"};
   for (auto f : kForbiddenNames)
     if (iequals(name, f)) return true;
   return false;
@@ -160,8 +158,8 @@ StreamResult OutgoingBodyState::write(std::string_view data) {
   if (finished || failed) return StreamResult::closed();
   if (content_length && written + data.size() > *content_length) {
     failed = true;
-    return StreamResult::failed(fmt::format("body exceeds its content-length of {} bytes",
-                                            *content_length));
+    return StreamResult::failed(
+        fmt::format("body exceeds its content-length of {} bytes", *content_length));
   }
   written += data.size();
   if (!sink) {
@@ -225,12 +223,12 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
   });
   t->future_incoming_response = l.resource(types, "future-incoming-response", dropObject);
 
-  l.func(types, "http-error-code", [](CallContext&, Args&) -> Expected<Val> { return Val::none(); });
+  l.func(types, "http-error-code",
+         [](CallContext&, Args&) -> Expected<Val> { return Val::none(); });
 
   // ---- fields ----
-  l.func(types, "[constructor]fields", [tp](CallContext& cx, Args&) -> Expected<Val> {
-    return fieldsVal(cx, *tp, {}, false);
-  });
+  l.func(types, "[constructor]fields",
+         [tp](CallContext& cx, Args&) -> Expected<Val> { return fieldsVal(cx, *tp, {}, false); });
   l.func(types, "[static]fields.from-list", [tp](CallContext& cx, Args& a) -> Expected<Val> {
     FieldList f;
     for (const Val& e : a[0].elems()) {
@@ -302,18 +300,19 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
   auto req = [](CallContext& cx, const Val& v) -> IncomingRequest& {
     return ctx(cx).table().get<IncomingRequest>(v);
   };
-  l.func(types, "[method]incoming-request.method", [req](CallContext& cx, Args& a) -> Expected<Val> {
-    return methodVal(req(cx, a[0]).method);
-  });
+  l.func(
+      types, "[method]incoming-request.method",
+      [req](CallContext& cx, Args& a) -> Expected<Val> { return methodVal(req(cx, a[0]).method); });
   l.func(types, "[method]incoming-request.path-with-query",
          [req](CallContext& cx, Args& a) -> Expected<Val> {
            const auto& p = req(cx, a[0]).path_with_query;
            return p ? Val::some(Val::string(*p)) : Val::none();
          });
-  l.func(types, "[method]incoming-request.scheme", [req](CallContext& cx, Args& a) -> Expected<Val> {
-    const auto& s = req(cx, a[0]).scheme;
-    return s ? Val::some(schemeVal(*s)) : Val::none();
-  });
+  l.func(types, "[method]incoming-request.scheme",
+         [req](CallContext& cx, Args& a) -> Expected<Val> {
+           const auto& s = req(cx, a[0]).scheme;
+           return s ? Val::some(schemeVal(*s)) : Val::none();
+         });
   l.func(types, "[method]incoming-request.authority",
          [req](CallContext& cx, Args& a) -> Expected<Val> {
            const auto& p = req(cx, a[0]).authority;
@@ -349,12 +348,9 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
     ctx(cx).table().remove(a[0].rep());
     return own(cx, tp->future_trailers, std::move(f));
   });
-  l.func(types, "[method]future-trailers.subscribe",
-         [tp](CallContext& cx, Args&) -> Expected<Val> {
-           auto p = std::make_unique<Pollable>();
-           p->ready = [] { return true; };
-           return own(cx, tp->wasi->pollable, std::move(p));
-         });
+  l.func(types, "[method]future-trailers.subscribe", [tp](CallContext& cx, Args&) -> Expected<Val> {
+    return own(cx, tp->wasi->pollable, readyPollable());
+  });
   l.func(types, "[method]future-trailers.get", [tp](CallContext& cx, Args& a) -> Expected<Val> {
     auto& f = ctx(cx).table().get<FutureTrailers>(a[0]);
     if (f.taken) return Val::some(Val::errUnit());
@@ -365,15 +361,14 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
   });
 
   // ---- outgoing-response / outgoing-body / response-outparam ----
-  l.func(types, "[constructor]outgoing-response",
-         [tp](CallContext& cx, Args& a) -> Expected<Val> {
-           auto r = std::make_unique<OutgoingResponse>();
-           r->headers = std::make_shared<Fields>();
-           r->headers->entries = takeFields(cx, a[0]);
-           r->body = std::make_shared<OutgoingBodyState>();
-           r->body->content_length = contentLength(r->headers->entries);
-           return own(cx, tp->outgoing_response, std::move(r));
-         });
+  l.func(types, "[constructor]outgoing-response", [tp](CallContext& cx, Args& a) -> Expected<Val> {
+    auto r = std::make_unique<OutgoingResponse>();
+    r->headers = std::make_shared<Fields>();
+    r->headers->entries = takeFields(cx, a[0]);
+    r->body = std::make_shared<OutgoingBodyState>();
+    r->body->content_length = contentLength(r->headers->entries);
+    return own(cx, tp->outgoing_response, std::move(r));
+  });
   auto resp = [](CallContext& cx, const Val& v) -> OutgoingResponse& {
     return ctx(cx).table().get<OutgoingResponse>(v);
   };
@@ -414,7 +409,8 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
     if (state->failed) return Val::err(errorCode(kErrInternalError, "the body stream failed"));
     if (state->content_length && state->written != *state->content_length) {
       state->failed = true;
-      return Val::err(Val::variant(kErrHttpResponseBodySize, {Val::some(Val::u64(state->written))}));
+      return Val::err(
+          Val::variant(kErrHttpResponseBodySize, {Val::some(Val::u64(state->written))}));
     }
     state->finished = true;
     if (state->sink) {
@@ -450,21 +446,21 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
     }
     return Val();
   });
-  l.func(types, "[method]response-outparam.send-informational",
-         [](CallContext&, Args&) -> Expected<Val> {
-           return Val::err(errorCode(kErrInternalError, "informational responses are not supported"));
-         });
+  l.func(
+      types, "[method]response-outparam.send-informational",
+      [](CallContext&, Args&) -> Expected<Val> {
+        return Val::err(errorCode(kErrInternalError, "informational responses are not supported"));
+      });
 
   // ---- outgoing-request / request-options ----
-  l.func(types, "[constructor]outgoing-request",
-         [tp](CallContext& cx, Args& a) -> Expected<Val> {
-           auto r = std::make_unique<OutgoingRequest>();
-           r->headers = std::make_shared<Fields>();
-           r->headers->entries = takeFields(cx, a[0]);
-           r->body = std::make_shared<OutgoingBodyState>();
-           r->body->content_length = contentLength(r->headers->entries);
-           return own(cx, tp->outgoing_request, std::move(r));
-         });
+  l.func(types, "[constructor]outgoing-request", [tp](CallContext& cx, Args& a) -> Expected<Val> {
+    auto r = std::make_unique<OutgoingRequest>();
+    r->headers = std::make_shared<Fields>();
+    r->headers->entries = takeFields(cx, a[0]);
+    r->body = std::make_shared<OutgoingBodyState>();
+    r->body->content_length = contentLength(r->headers->entries);
+    return own(cx, tp->outgoing_request, std::move(r));
+  });
   auto oreq = [](CallContext& cx, const Val& v) -> OutgoingRequest& {
     return ctx(cx).table().get<OutgoingRequest>(v);
   };
@@ -477,9 +473,10 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
            b->state = r.body;
            return Val::ok(own(cx, tp->outgoing_body, std::move(b)));
          });
-  l.func(types, "[method]outgoing-request.method", [oreq](CallContext& cx, Args& a) -> Expected<Val> {
-    return methodVal(oreq(cx, a[0]).method);
-  });
+  l.func(types, "[method]outgoing-request.method",
+         [oreq](CallContext& cx, Args& a) -> Expected<Val> {
+           return methodVal(oreq(cx, a[0]).method);
+         });
   l.func(types, "[method]outgoing-request.set-method",
          [oreq](CallContext& cx, Args& a) -> Expected<Val> {
            std::string m = methodName(a[1]);
@@ -513,10 +510,11 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
   l.func(types, "[method]outgoing-request.authority", optString(&OutgoingRequest::authority));
   l.func(types, "[method]outgoing-request.set-authority",
          setOptString(&OutgoingRequest::authority));
-  l.func(types, "[method]outgoing-request.scheme", [oreq](CallContext& cx, Args& a) -> Expected<Val> {
-    const auto& s = oreq(cx, a[0]).scheme;
-    return s ? Val::some(schemeVal(*s)) : Val::none();
-  });
+  l.func(types, "[method]outgoing-request.scheme",
+         [oreq](CallContext& cx, Args& a) -> Expected<Val> {
+           const auto& s = oreq(cx, a[0]).scheme;
+           return s ? Val::some(schemeVal(*s)) : Val::none();
+         });
   l.func(types, "[method]outgoing-request.set-scheme",
          [oreq](CallContext& cx, Args& a) -> Expected<Val> {
            if (a[1].discriminant() == 0) {
@@ -536,9 +534,11 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
     return own(cx, tp->request_options, std::make_unique<RequestOptions>());
   });
   using Opt = std::optional<uint64_t> RequestOptions::*;
-  for (auto [name, field] : {std::pair<const char*, Opt>{"connect-timeout", &RequestOptions::connect_timeout_ns},
-                             std::pair<const char*, Opt>{"first-byte-timeout", &RequestOptions::first_byte_timeout_ns},
-                             std::pair<const char*, Opt>{"between-bytes-timeout", &RequestOptions::between_bytes_timeout_ns}}) {
+  for (auto [name, field] :
+       {std::pair<const char*, Opt>{"connect-timeout", &RequestOptions::connect_timeout_ns},
+        std::pair<const char*, Opt>{"first-byte-timeout", &RequestOptions::first_byte_timeout_ns},
+        std::pair<const char*, Opt>{"between-bytes-timeout",
+                                    &RequestOptions::between_bytes_timeout_ns}}) {
     l.func(types, fmt::format("[method]request-options.{}", name),
            [field = field](CallContext& cx, Args& a) -> Expected<Val> {
              const auto& v = ctx(cx).table().get<RequestOptions>(a[0]).*field;

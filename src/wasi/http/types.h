@@ -18,6 +18,9 @@ namespace cumulus::wasi::http {
 
 using FieldList = std::vector<std::pair<std::string, std::string>>;
 
+// Case-insensitive ASCII comparison (header names, schemes).
+bool iequals(std::string_view a, std::string_view b);
+
 // Header name/value validation (RFC 9110 field syntax) and the headers a guest may not set.
 bool validFieldName(std::string_view name);
 bool validFieldValue(std::string_view value);

@@ -77,9 +77,9 @@ struct IoError : Object {
 
 struct StreamResult {
   enum class Status : uint8_t { kOk, kClosed, kFailed } status = Status::kOk;
-  std::string data;          // read: the bytes
-  uint64_t count = 0;        // check-write: permitted bytes; skip/splice: bytes moved
-  std::string error;         // kFailed
+  std::string data;    // read: the bytes
+  uint64_t count = 0;  // check-write: permitted bytes; skip/splice: bytes moved
+  std::string error;   // kFailed
   int errno_value = 0;
   static StreamResult closed() { return {Status::kClosed, {}, 0, {}, 0}; }
   static StreamResult failed(std::string e, int err = 0) {
@@ -109,6 +109,8 @@ std::unique_ptr<OutputStream> fdOutputStream(int fd, std::optional<uint64_t> off
 // An output stream handing each write to `sink` (logs, captured output).
 std::unique_ptr<OutputStream> callbackOutputStream(std::function<void(std::string_view)> sink);
 std::unique_ptr<InputStream> emptyInputStream();
+// A pollable that is always ready (files, buffered bodies, resolved lookups).
+std::unique_ptr<Pollable> readyPollable();
 
 // ---- configuration ----
 

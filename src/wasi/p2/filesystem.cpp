@@ -579,14 +579,17 @@ void addFilesystem(component::Linker& l, Types& t) {
     if (::fstat(descriptor(cx, a[0]).raw(), &st) != 0) return failErrno(errno);
     return Val::ok(statVal(st));
   });
-  method("stat-at", [](CallContext& cx, Args& a) -> Expected<Val> {
+  // stat-at and metadata-hash-at: (self, path-flags, path) -> the object's stat, or an errno.
+  auto statAt = [](CallContext& cx, Args& a, struct stat& st) -> int {
     Descriptor& d = descriptor(cx, a[0]);
-    if (int e = checkDir(d, false)) return failErrno(e);
+    if (int e = checkDir(d, false)) return e;
     OwnedFd obj;
-    if (int e = openObject(d, a[2].asString(), a[1].flagBits() & kSymlinkFollow, obj))
-      return failErrno(e);
+    if (int e = openObject(d, a[2].asString(), a[1].flagBits() & kSymlinkFollow, obj)) return e;
+    return ::fstat(obj.get(), &st) != 0 ? errno : 0;
+  };
+  method("stat-at", [statAt](CallContext& cx, Args& a) -> Expected<Val> {
     struct stat st {};
-    if (::fstat(obj.get(), &st) != 0) return failErrno(errno);
+    if (int e = statAt(cx, a, st)) return failErrno(e);
     return Val::ok(statVal(st));
   });
   method("set-times", [](CallContext& cx, Args& a) -> Expected<Val> {
@@ -620,14 +623,9 @@ void addFilesystem(component::Linker& l, Types& t) {
     if (::fstat(descriptor(cx, a[0]).raw(), &st) != 0) return failErrno(errno);
     return Val::ok(metadataHash(st));
   });
-  method("metadata-hash-at", [](CallContext& cx, Args& a) -> Expected<Val> {
-    Descriptor& d = descriptor(cx, a[0]);
-    if (int e = checkDir(d, false)) return failErrno(e);
-    OwnedFd obj;
-    if (int e = openObject(d, a[2].asString(), a[1].flagBits() & kSymlinkFollow, obj))
-      return failErrno(e);
+  method("metadata-hash-at", [statAt](CallContext& cx, Args& a) -> Expected<Val> {
     struct stat st {};
-    if (::fstat(obj.get(), &st) != 0) return failErrno(errno);
+    if (int e = statAt(cx, a, st)) return failErrno(e);
     return Val::ok(metadataHash(st));
   });
 

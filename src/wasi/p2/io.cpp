@@ -65,13 +65,10 @@ class FdInput : public InputStream {
     return r;
   }
   std::unique_ptr<Pollable> subscribe() override {
+    if (offset_) return readyPollable();  // a file: reads never wait
     auto p = std::make_unique<Pollable>();
-    if (offset_) {
-      p->ready = [] { return true; };
-    } else {
-      p->fd = fd_;
-      p->events = POLLIN;
-    }
+    p->fd = fd_;
+    p->events = POLLIN;
     return p;
   }
 
@@ -118,11 +115,7 @@ class FdOutput : public OutputStream {
     }
     return {};
   }
-  std::unique_ptr<Pollable> subscribe() override {
-    auto p = std::make_unique<Pollable>();
-    p->ready = [] { return true; };
-    return p;
-  }
+  std::unique_ptr<Pollable> subscribe() override { return readyPollable(); }
 
  private:
   int fd_;
@@ -143,11 +136,7 @@ class CallbackOutput : public OutputStream {
     sink_(data);
     return {};
   }
-  std::unique_ptr<Pollable> subscribe() override {
-    auto p = std::make_unique<Pollable>();
-    p->ready = [] { return true; };
-    return p;
-  }
+  std::unique_ptr<Pollable> subscribe() override { return readyPollable(); }
 
  private:
   std::function<void(std::string_view)> sink_;
@@ -156,11 +145,7 @@ class CallbackOutput : public OutputStream {
 class EmptyInput : public InputStream {
  public:
   StreamResult read(uint64_t, bool) override { return StreamResult::closed(); }
-  std::unique_ptr<Pollable> subscribe() override {
-    auto p = std::make_unique<Pollable>();
-    p->ready = [] { return true; };
-    return p;
-  }
+  std::unique_ptr<Pollable> subscribe() override { return readyPollable(); }
 };
 
 Val resultOf(CallContext& cx, const Types& t, const StreamResult& r, Val ok) {
@@ -215,6 +200,12 @@ std::unique_ptr<OutputStream> callbackOutputStream(std::function<void(std::strin
 }
 std::unique_ptr<InputStream> emptyInputStream() { return std::make_unique<EmptyInput>(); }
 
+std::unique_ptr<Pollable> readyPollable() {
+  auto p = std::make_unique<Pollable>();
+  p->ready = [] { return true; };
+  return p;
+}
+
 void addIo(component::Linker& l, Types& t) {
   const std::string err = iface("wasi:io/error");
   const std::string poll = iface("wasi:io/poll");
@@ -263,9 +254,10 @@ void addIo(component::Linker& l, Types& t) {
   };
   l.func(streams, "[method]input-stream.skip", skip(false));
   l.func(streams, "[method]input-stream.blocking-skip", skip(true));
-  l.func(streams, "[method]input-stream.subscribe", [tp](CallContext& cx, Args& a) -> Expected<Val> {
-    return own(cx, tp->pollable, ctx(cx).table().get<InputStream>(a[0]).subscribe());
-  });
+  l.func(streams, "[method]input-stream.subscribe",
+         [tp](CallContext& cx, Args& a) -> Expected<Val> {
+           return own(cx, tp->pollable, ctx(cx).table().get<InputStream>(a[0]).subscribe());
+         });
 
   // output-stream
   l.func(streams, "[method]output-stream.check-write",

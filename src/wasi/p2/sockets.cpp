@@ -251,7 +251,8 @@ Val ipVal(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
     const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
     const auto* b = reinterpret_cast<const uint8_t*>(&in.sin_addr);
-    return Val::variant(0, {Val::tuple({Val::u8(b[0]), Val::u8(b[1]), Val::u8(b[2]), Val::u8(b[3])})});
+    return Val::variant(0,
+                        {Val::tuple({Val::u8(b[0]), Val::u8(b[1]), Val::u8(b[2]), Val::u8(b[3])})});
   }
   const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
   std::vector<Val> s;
@@ -267,9 +268,9 @@ Val toVal(const sockaddr_storage& ss) {
     return Val::variant(0, {Val::record({Val::u16(ntohs(in.sin_port)), ipVal(ss).payload()})});
   }
   const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
-  return Val::variant(1, {Val::record({Val::u16(ntohs(in6.sin6_port)),
-                                       Val::u32(ntohl(in6.sin6_flowinfo)), ipVal(ss).payload(),
-                                       Val::u32(in6.sin6_scope_id)})});
+  return Val::variant(
+      1, {Val::record({Val::u16(ntohs(in6.sin6_port)), Val::u32(ntohl(in6.sin6_flowinfo)),
+                       ipVal(ss).payload(), Val::u32(in6.sin6_scope_id)})});
 }
 
 int familyOf(const Val& v) { return v.discriminant() == 0 ? AF_INET : AF_INET6; }
@@ -292,9 +293,7 @@ bool allowed(CallContext& cx, const SockAddr& a) {
 
 bool anyAllowed(CallContext& cx) { return !ctx(cx).config().allowed_sockets.empty(); }
 
-int newSocket(int af, int type) {
-  return ::socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
+int newSocket(int af, int type) { return ::socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
 
 // Reads/writes a socket option as an int.
 Val getInt(int fd, int level, int opt, bool as_bool, uint64_t scale = 1) {
@@ -312,8 +311,17 @@ Val setInt(int fd, int level, int opt, int v) {
 // ---- TCP ----
 
 struct TcpSocket : Object {
-  enum class State { kUnbound, kBindStarted, kBound, kListenStarted, kListening, kConnecting,
-                     kConnectReady, kConnected, kClosed };
+  enum class State {
+    kUnbound,
+    kBindStarted,
+    kBound,
+    kListenStarted,
+    kListening,
+    kConnecting,
+    kConnectReady,
+    kConnected,
+    kClosed
+  };
   std::shared_ptr<Fd> fd;
   int family = AF_INET;
   State state = State::kUnbound;
@@ -344,16 +352,20 @@ struct ResolveStream : Object {
   std::optional<Code> error;
 };
 
+// local-address / remote-address of a socket (TCP or UDP), as result<ip-socket-address>.
+Val socketAddress(int fd, bool local) {
+  SockAddr addr;
+  addr.len = sizeof addr.ss;
+  int r = local ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len)
+                : ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len);
+  if (r < 0) return failErrno();
+  return Val::ok(toVal(addr.ss));
+}
+
 std::unique_ptr<Pollable> fdPollable(int fd, short events) {
   auto p = std::make_unique<Pollable>();
   p->fd = fd;
   p->events = events;
-  return p;
-}
-
-std::unique_ptr<Pollable> readyPollable() {
-  auto p = std::make_unique<Pollable>();
-  p->ready = [] { return true; };
   return p;
 }
 
@@ -476,12 +488,7 @@ void addSockets(component::Linker& l, Types& t) {
     return [sock, local](CallContext& cx, Args& a) -> Expected<Val> {
       TcpSocket& s = sock(cx, a[0]);
       if (local ? s.state == S::kUnbound : s.state != S::kConnected) return fail(kInvalidState);
-      SockAddr addr;
-      addr.len = sizeof addr.ss;
-      int r = local ? ::getsockname(s.fd->fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len)
-                    : ::getpeername(s.fd->fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len);
-      if (r < 0) return failErrno();
-      return Val::ok(toVal(addr.ss));
+      return socketAddress(s.fd->fd, local);
     };
   };
   l.func(tcp, "[method]tcp-socket.local-address", address(true));
@@ -538,13 +545,14 @@ void addSockets(component::Linker& l, Types& t) {
     return family == AF_INET ? std::pair{IPPROTO_IP, IP_TTL}
                              : std::pair{IPPROTO_IPV6, IPV6_UNICAST_HOPS};
   };
-  l.func(tcp, "[method]tcp-socket.hop-limit", [sock, hopLevel](CallContext& cx, Args& a) -> Expected<Val> {
-    TcpSocket& s = sock(cx, a[0]);
-    auto [lvl, opt] = hopLevel(s.family);
-    Val r = getInt(s.fd->fd, lvl, opt, false);
-    if (r.discriminant() != 0) return r;
-    return Val::ok(Val::u8(static_cast<uint8_t>(r.payload().asU64())));
-  });
+  l.func(tcp, "[method]tcp-socket.hop-limit",
+         [sock, hopLevel](CallContext& cx, Args& a) -> Expected<Val> {
+           TcpSocket& s = sock(cx, a[0]);
+           auto [lvl, opt] = hopLevel(s.family);
+           Val r = getInt(s.fd->fd, lvl, opt, false);
+           if (r.discriminant() != 0) return r;
+           return Val::ok(Val::u8(static_cast<uint8_t>(r.payload().asU64())));
+         });
   l.func(tcp, "[method]tcp-socket.set-hop-limit",
          [sock, hopLevel](CallContext& cx, Args& a) -> Expected<Val> {
            TcpSocket& s = sock(cx, a[0]);
@@ -552,12 +560,14 @@ void addSockets(component::Linker& l, Types& t) {
            auto [lvl, opt] = hopLevel(s.family);
            return setInt(s.fd->fd, lvl, opt, static_cast<int>(a[1].asU32()));
          });
-  l.func(tcp, "[method]tcp-socket.subscribe", [sock, tp](CallContext& cx, Args& a) -> Expected<Val> {
-    TcpSocket& s = sock(cx, a[0]);
-    if (s.state == S::kConnecting) return own(cx, tp->pollable, fdPollable(s.fd->fd, POLLOUT));
-    if (s.state == S::kListening) return own(cx, tp->pollable, fdPollable(s.fd->fd, POLLIN));
-    return own(cx, tp->pollable, readyPollable());
-  });
+  l.func(tcp, "[method]tcp-socket.subscribe",
+         [sock, tp](CallContext& cx, Args& a) -> Expected<Val> {
+           TcpSocket& s = sock(cx, a[0]);
+           if (s.state == S::kConnecting)
+             return own(cx, tp->pollable, fdPollable(s.fd->fd, POLLOUT));
+           if (s.state == S::kListening) return own(cx, tp->pollable, fdPollable(s.fd->fd, POLLIN));
+           return own(cx, tp->pollable, readyPollable());
+         });
   l.func(tcp, "[method]tcp-socket.shutdown", [sock](CallContext& cx, Args& a) -> Expected<Val> {
     TcpSocket& s = sock(cx, a[0]);
     if (s.state != S::kConnected) return fail(kInvalidState);
@@ -636,12 +646,7 @@ void addSockets(component::Linker& l, Types& t) {
     return [usock, local](CallContext& cx, Args& a) -> Expected<Val> {
       UdpSocket& s = usock(cx, a[0]);
       if (local ? !s.bound : !s.remote) return fail(kInvalidState);
-      SockAddr addr;
-      addr.len = sizeof addr.ss;
-      int r = local ? ::getsockname(s.fd->fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len)
-                    : ::getpeername(s.fd->fd, reinterpret_cast<sockaddr*>(&addr.ss), &addr.len);
-      if (r < 0) return failErrno();
-      return Val::ok(toVal(addr.ss));
+      return socketAddress(s.fd->fd, local);
     };
   };
   l.func(udp, "[method]udp-socket.local-address", uaddress(true));
@@ -665,8 +670,8 @@ void addSockets(component::Linker& l, Types& t) {
            auto [lvl, opt] = hopLevel(s.family);
            return setInt(s.fd->fd, lvl, opt, static_cast<int>(a[1].asU32()));
          });
-  for (auto [name, opt] : {std::pair{"receive-buffer-size", SO_RCVBUF},
-                           std::pair{"send-buffer-size", SO_SNDBUF}}) {
+  for (auto [name, opt] :
+       {std::pair{"receive-buffer-size", SO_RCVBUF}, std::pair{"send-buffer-size", SO_SNDBUF}}) {
     l.func(udp, fmt::format("[method]udp-socket.{}", name),
            [usock, opt = opt](CallContext& cx, Args& a) -> Expected<Val> {
              return getInt(usock(cx, a[0]).fd->fd, SOL_SOCKET, opt, false);
@@ -698,7 +703,8 @@ void addSockets(component::Linker& l, Types& t) {
                if (out.empty()) return failErrno();
                break;
              }
-             out.push_back(Val::record({Val::bytes(buf.substr(0, static_cast<size_t>(n))), toVal(from)}));
+             out.push_back(
+                 Val::record({Val::bytes(buf.substr(0, static_cast<size_t>(n))), toVal(from)}));
            }
            return Val::ok(Val::list(std::move(out)));
          });
@@ -720,8 +726,8 @@ void addSockets(component::Linker& l, Types& t) {
              if (f[1].discriminant() == 1) {
                SockAddr addr = fromVal(f[1].payload());
                if (addr.family() != out.family || addr.port() == 0) return fail(kInvalidArgument);
-               if (out.remote && (addr.host() != out.remote->host() ||
-                                  addr.port() != out.remote->port()))
+               if (out.remote &&
+                   (addr.host() != out.remote->host() || addr.port() != out.remote->port()))
                  return fail(kInvalidArgument);
                if (!allowed(cx, addr)) return fail(kAccessDenied);
                n = out.remote ? ::send(out.fd->fd, data.data(), data.size(), 0)
