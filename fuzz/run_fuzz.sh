@@ -9,7 +9,12 @@ cd "$ROOT"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCUMULUS_FUZZ=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-ninja -C build-fuzz fuzz_module fuzz_component >/dev/null
+# A build failure (clang is stricter than gcc in places) must show its compiler messages.
+if ! build_log="$(ninja -C build-fuzz fuzz_module fuzz_component 2>&1)"; then
+  grep -v '^\[' <<<"$build_log" | head -60 >&2
+  echo "fuzz: the clang build of the fuzz targets failed" >&2
+  exit 1
+fi
 CORPUS="$ROOT/build-fuzz/corpus"
 mkdir -p "$CORPUS" "$ROOT/build-fuzz/artifacts"
 if [[ -z "$(ls -A "$CORPUS")" ]]; then

@@ -179,7 +179,7 @@ struct Subtyper {
           const auto& [an, at] = a->fields[i];
           if (en != an) invalid(fmt::format("expected field name `{}`, found `{}`", en, an));
           within(fmt::format("type mismatch in record field `{}`", en),
-                 [&] { val(at, et, false); });
+                 [&, at = &at, et = &et] { val(*at, *et, false); });
         }
         break;
       case K::kVariant:
@@ -192,7 +192,7 @@ struct Subtyper {
           if (et && !at) invalid(fmt::format("expected case `{}` to have a type, found none", en));
           if (!et && at) invalid(fmt::format("expected case `{}` to have no type", en));
           within(fmt::format("type mismatch in variant case `{}`", en),
-                 [&] { val(at, et, false); });
+                 [&, at = &at, et = &et] { val(*at, *et, false); });
         }
         break;
       case K::kTuple:
@@ -258,7 +258,7 @@ struct Subtyper {
       const auto& [an, at] = a->fields[i];
       if (en != an) invalid(fmt::format("expected parameter named `{}`, found `{}`", en, an));
       within(fmt::format("type mismatch in function parameter `{}`", en),
-             [&] { val(at, et, false); });
+             [&, at = &at, et = &et] { val(*at, *et, false); });
     }
     if (a->result && !e->result) invalid("expected a result, found none");
     if (!a->result && e->result) invalid("expected no result, found one");
@@ -271,7 +271,7 @@ struct Subtyper {
       for (const auto& [an, x] : a->exports)
         if (an == n) ai = &x;
       if (!ai) invalid(fmt::format("missing expected export `{}`", n));
-      within(fmt::format("type mismatch in instance export `{}`", n), [&] { item(*ai, ei); });
+      within(fmt::format("type mismatch in instance export `{}`", n), [&, ei = &ei] { item(*ai, *ei); });
     }
   }
 
@@ -365,7 +365,7 @@ CTypePtr instantiate(Ctx& c, const CTypePtr& ct, const std::map<std::string, Ext
     auto it = args.find(n);
     if (it == args.end()) invalid(fmt::format("missing import named `{}`", n));
     st.within(fmt::format("type mismatch in instantiation argument `{}`", n),
-              [&] { st.item(it->second, expected); });
+              [&, expected = &expected] { st.item(it->second, *expected); });
   }
   std::map<const CType*, CTypePtr> defined;
   std::set<const CType*> seen;
