@@ -19,6 +19,7 @@ void addUpCommand(CLI::App& app, int& status) {
     HostOptions host;
   };
   auto args = std::make_shared<Args>();
+  args->host.allow_file_load = true;
   auto* cmd = app.add_subcommand("up", "start NATS (with JetStream) and a host on this machine");
   addLatticeOptions(cmd, args->lattice, /*with_url=*/false);
   cmd->add_option("--nats-url", args->nats_url, "use this NATS server instead of starting one");

@@ -34,6 +34,9 @@ struct HostOptions {
   std::vector<std::string> labels;  // key=value
   std::string seed;
   double heartbeat_seconds = 30;
+  bool allow_file_load = false;  // `cumulus up` turns it on, like `wash up`
+  uint64_t max_memory_bytes = 256ull << 20;
+  uint64_t max_execution_ms = 600000;
 };
 
 inline void addHostOptions(CLI::App* cmd, HostOptions& o) {
@@ -42,6 +45,12 @@ inline void addHostOptions(CLI::App* cmd, HostOptions& o) {
   cmd->add_option("--host-seed", o.seed, "host nkey seed (\"SN…\"; default: a fresh key)");
   cmd->add_option("--heartbeat-interval-seconds", o.heartbeat_seconds,
                   "seconds between host_heartbeat events (default 30)");
+  cmd->add_option("--allow-file-load", o.allow_file_load,
+                  "allow component references naming local files (true/false)");
+  cmd->add_option("--max-linear-memory-bytes", o.max_memory_bytes,
+                  "memory limit per linear memory of a component instance (default 256 MiB)");
+  cmd->add_option("--max-execution-time-ms", o.max_execution_ms,
+                  "time limit per component invocation (default 600000)");
 }
 
 // The host configuration the options describe (nats_url is the caller's to set).
@@ -50,6 +59,9 @@ inline Expected<host::HostConfig> hostConfig(const LatticeOptions& lattice, cons
   config.lattice = lattice.lattice;
   config.ctl_prefix = lattice.ctl_prefix;
   config.seed = o.seed;
+  config.allow_file_load = o.allow_file_load;
+  config.max_memory_bytes = o.max_memory_bytes;
+  config.max_execution = std::chrono::milliseconds(o.max_execution_ms);
   if (o.heartbeat_seconds <= 0)
     return makeError(ErrorCode::kInvalidArgument, "--heartbeat-interval-seconds must be positive");
   config.heartbeat_interval =

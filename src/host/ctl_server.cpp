@@ -17,15 +17,24 @@ Expected<void> CtlServer::start() {
   std::string base = lattice::ctlBase(prefix_, lattice_);
   // PROTOCOL.md §1.2: plain subscriptions, every host answers. The per-host families are
   // subscribed now so that operations not implemented yet get an error reply, not a timeout.
-  std::vector<std::string> subjects = {
-      base + ".host.ping",
-      fmt::format("{}.host.*.{}", base, host_id_),
-      fmt::format("{}.component.*.{}", base, host_id_),
-      fmt::format("{}.provider.*.{}", base, host_id_),
-      fmt::format("{}.label.*.{}", base, host_id_),
+  // (subject, queue group): lattice-wide state (links, claims, config) is answered by one host
+  // of the queue group; per-host subjects, pings, auctions and registry pushes by every host.
+  std::vector<std::pair<std::string, std::string>> subjects = {
+      {base + ".registry.put", ""},
+      {base + ".host.ping", ""},
+      {base + ".link.*", base + ".link"},
+      {base + ".claims.get", base + ".claims"},
+      {fmt::format("{}.component.*.{}", base, host_id_), ""},
+      {fmt::format("{}.provider.*.{}", base, host_id_), ""},
+      {fmt::format("{}.label.*.{}", base, host_id_), ""},
+      {fmt::format("{}.host.*.{}", base, host_id_), ""},
+      {base + ".config.>", base + ".config"},
+      {base + ".component.auction", ""},
+      {base + ".provider.auction", ""},
   };
-  for (const auto& subject : subjects) {
-    CUMULUS_TRY(auto sub, conn_.subscribe(subject, [this](const lattice::Message& m) { onMessage(m); }));
+  for (const auto& [subject, queue] : subjects) {
+    CUMULUS_TRY(auto sub, conn_.subscribe(
+                              subject, [this](const lattice::Message& m) { onMessage(m); }, queue));
     subs_.push_back(std::move(sub));
   }
   return conn_.flush(std::chrono::seconds(5));
@@ -35,9 +44,9 @@ void CtlServer::stop() { subs_.clear(); }
 
 void CtlServer::onMessage(const lattice::Message& msg) {
   bool stop_requested = false;
-  nlohmann::json reply = dispatch(msg.subject, msg.data, &stop_requested);
-  if (!msg.reply.empty()) {
-    auto sent = conn_.publish(msg.reply, reply.dump());
+  auto reply = dispatch(msg.subject, msg.data, &stop_requested);
+  if (reply && !msg.reply.empty()) {
+    auto sent = conn_.publish(msg.reply, reply->dump());
     if (!sent.ok()) log().warn("ctl reply to {}: {}", msg.subject, sent.error().message());
   }
   if (stop_requested) {
@@ -53,8 +62,8 @@ void CtlServer::onMessage(const lattice::Message& msg) {
   }
 }
 
-nlohmann::json CtlServer::dispatch(const std::string& subject, const std::string& body,
-                                   bool* stop_requested) {
+std::optional<nlohmann::json> CtlServer::dispatch(const std::string& subject,
+                                                  const std::string& body, bool* stop_requested) {
   *stop_requested = false;
   auto op = lattice::parseCtlSubject(subject, prefix_);
   if (!op) return lattice::ctlError("unsupported subject");
@@ -89,7 +98,13 @@ nlohmann::json CtlServer::dispatch(const std::string& subject, const std::string
     *stop_requested = true;
     return lattice::ctlAck("successfully handled stop host");
   }
-  return lattice::ctlError("unsupported subject");
+  if (op->noun == "host") return lattice::ctlError("unsupported subject");
+  try {
+    return handler_.operation(*op, body);
+  } catch (const std::exception& e) {
+    // JSON type errors and the like: the requester gets the reason, the host keeps running.
+    return lattice::ctlError(fmt::format("failed to handle {}.{}: {}", op->noun, op->verb, e.what()));
+  }
 }
 
 }  // namespace cumulus::host

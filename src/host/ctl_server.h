@@ -2,9 +2,8 @@
 // subjects, decodes requests, calls a CtlHandler and replies with CtlResponse JSON. Malformed
 // bodies and unknown subjects get {"success":false,"message":…}; the server never dies on input.
 //
-// Adding an operation (component scaling, providers, labels, links, config) means adding a
-// CtlHandler method and a case in CtlServer::dispatch, plus a subscription if its subject
-// family is new.
+// Host operations (ping, inventory, stop) are decoded here; all others go to
+// CtlHandler::operation. Subscriptions and queue groups follow PROTOCOL.md §1.2 exactly.
 //
 // Thread-safety: handler methods are called on libnats delivery threads, possibly concurrently
 // for different subscriptions; the handler must synchronise its own state.
@@ -35,6 +34,12 @@ class CtlHandler {
   virtual lattice::HostInventory inventory() = 0;
   // Called after the ack was sent; must not block (the host stops asynchronously).
   virtual void stopHost(const StopHostRequest& request) = 0;
+  // Every other operation (components, providers, links, config, labels, claims, registry,
+  // auctions): the reply body, or nullopt to send no reply (an auction this host declines).
+  virtual std::optional<nlohmann::json> operation(const lattice::CtlOperation& op,
+                                                  const std::string& body) {
+    return lattice::ctlError("unsupported subject");
+  }
 };
 
 class CtlServer {
@@ -47,8 +52,9 @@ class CtlServer {
   // Unsubscribes; waits until running handlers returned (unless called from one).
   void stop();
   // Decodes one request and returns the reply body (exposed for unit tests without NATS).
-  nlohmann::json dispatch(const std::string& subject, const std::string& body,
-                          bool* stop_requested);
+  // nullopt: send no reply.
+  std::optional<nlohmann::json> dispatch(const std::string& subject, const std::string& body,
+                                         bool* stop_requested);
 
  private:
   void onMessage(const lattice::Message& msg);

@@ -28,12 +28,30 @@ Expected<std::unique_ptr<Host>> Host::start(HostConfig config) {
   lattice::NatsOptions opts;
   opts.url = host->config_.nats_url;
   CUMULUS_TRY(host->conn_, lattice::NatsConnection::connect(opts));
+  Host* h = host.get();
+  // PROTOCOL.md §7.2: the KV buckets are loaded and watched before host_started.
+  CUMULUS_TRY(host->links_, LinkStore::open(*host->conn_, host->config_.lattice,
+                                            [h](const std::string& id) { h->onLinksChanged(id); }));
+  CUMULUS_TRY(host->config_store_, ConfigStore::open(*host->conn_, host->config_.lattice));
+  host->engine_ = std::make_unique<engine::Engine>(host->config_.engine);
+  ComponentEnv env{*host->engine_, *host->links_, *host->config_store_, host->id_};
+  env.allow_file_load = host->config_.allow_file_load;
+  env.max_memory_bytes = host->config_.max_memory_bytes;
+  env.max_execution = host->config_.max_execution;
+  env.publish = [h](std::string_view type, nlohmann::json data) {
+    h->publishEvent(type, std::move(data));
+  };
+  host->components_ = std::make_unique<ComponentManager>(std::move(env));
+  host->ingress_ = std::make_unique<HttpIngress>(*host->components_, *host->links_,
+                                                 *host->config_store_);
+  {
+    std::unique_lock parts(host->parts_mu_);
+    host->parts_ready_ = true;
+  }
   host->ctl_ = std::make_unique<CtlServer>(*host->conn_, host->config_.ctl_prefix,
                                            host->config_.lattice, host->id_,
                                            static_cast<CtlHandler&>(*host));
   CUMULUS_TRY_VOID(host->ctl_->start());
-  // TODO(lattice): get/create LATTICEDATA_{lattice} and CONFIGDATA_{lattice}, load and watch
-  // them before host_started (PROTOCOL.md §3.2), once links and config land.
   host->heartbeat_ = std::thread([h = host.get()] { h->heartbeatLoop(); });
   std::map<std::string, std::string> labels;
   {
@@ -84,7 +102,8 @@ lattice::HostInventory Host::inventory() {
   }
   inv.version = config_.version;
   inv.uptime_seconds = uptimeSeconds();
-  // Components and providers join here when the component and provider managers land.
+  if (components_) inv.components = components_->describe();
+  if (ingress_) inv.providers = ingress_->describe();
   return inv;
 }
 
@@ -134,6 +153,16 @@ void Host::shutdown() {
   cv_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
   if (ctl_) ctl_->stop();
+  {
+    std::unique_lock parts(parts_mu_);  // waits for link-change callbacks in flight
+    parts_ready_ = false;
+  }
+  // Listeners first (they call components), then components (their routes read the stores).
+  ingress_.reset();
+  if (components_) components_->stopAll();
+  components_.reset();
+  links_.reset();
+  config_store_.reset();
   if (conn_) {
     std::map<std::string, std::string> labels;
     {
@@ -146,6 +175,14 @@ void Host::shutdown() {
   }
   ctl_.reset();
   conn_.reset();
+  engine_.reset();
+}
+
+void Host::onLinksChanged(const std::string& source_id) {
+  std::shared_lock parts(parts_mu_);
+  if (!parts_ready_) return;
+  components_->linksChanged(source_id);
+  ingress_->linksChanged(source_id);
 }
 
 }  // namespace cumulus::host

@@ -217,12 +217,19 @@ TEST_F(NatsFixture, CtlServerDispatch) {
   ASSERT_TRUE(conn);
   host::CtlServer server(*conn, "wasmbus.ctl", "l", "NH", handler);
   bool stop = false;
-  EXPECT_EQ(server.dispatch("wasmbus.ctl.v1.l.host.ping", "", &stop)["response"]["id"], "NH");
-  EXPECT_EQ(server.dispatch("wasmbus.ctl.v1.l.host.stop.NH", "[1]", &stop)["success"], false);
+  auto reply = [&](const std::string& subject, const std::string& body) {
+    auto r = server.dispatch(subject, body, &stop);
+    EXPECT_TRUE(r.has_value()) << subject;
+    return r.value_or(nlohmann::json::object());
+  };
+  EXPECT_EQ(reply("wasmbus.ctl.v1.l.host.ping", "")["response"]["id"], "NH");
+  EXPECT_EQ(reply("wasmbus.ctl.v1.l.host.stop.NH", "[1]")["success"], false);
   EXPECT_FALSE(stop);
-  EXPECT_EQ(server.dispatch("wasmbus.ctl.v1.l.host.stop.NH", R"({"host_id":"NX"})", &stop)["success"], false);
-  EXPECT_EQ(server.dispatch("wasmbus.ctl.v1.l.host.stop.NH", R"({"timeout":100})", &stop)["success"], true);
+  EXPECT_EQ(reply("wasmbus.ctl.v1.l.host.stop.NH", R"({"host_id":"NX"})")["success"], false);
+  EXPECT_EQ(reply("wasmbus.ctl.v1.l.host.stop.NH", R"({"timeout":100})")["success"], true);
   EXPECT_TRUE(stop);
+  // Operations the handler does not implement are refused, not dropped.
+  EXPECT_EQ(reply("wasmbus.ctl.v1.l.link.get", "")["success"], false);
 }
 
 }  // namespace

@@ -3,14 +3,17 @@
 # a free loopback port, checked by an independent client (the `nats` npm package, installed into
 # the build tree on first run). Exits 77 (skipped) when nats-server, node or the npm package is
 # unavailable.
-# Usage: ctl_test.sh --cumulus PATH --work DIR
+# Usage: ctl_test.sh --cumulus PATH --work DIR [--script NAME.mjs] [--fixtures DIR]
+# (the script defaults to ctl_check.mjs; --fixtures is passed on to scripts that run components)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cumulus="" work=""
+cumulus="" work="" script=ctl_check.mjs fixtures=""
 while (($#)); do
   case $1 in
     --cumulus) cumulus=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --script) script=$2; shift 2 ;;
+    --fixtures) fixtures=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -21,4 +24,9 @@ if [[ ! -f $work/node_modules/nats/package.json ]]; then
   (cd "$work" && npm install --no-audit --no-fund --silent nats@2 >/dev/null 2>&1) ||
     { echo "skip: npm install nats failed (offline?)"; exit 77; }
 fi
-exec node "$here/ctl_check.mjs" "$cumulus" "$work/node_modules"
+if [[ -n $fixtures ]]; then
+  [[ -d $fixtures ]] || { echo "skip: fixtures not found at $fixtures"; exit 77; }
+  fixtures=$(realpath "$fixtures")
+fi
+command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
+exec node "$here/$script" "$cumulus" "$work/node_modules" $fixtures

@@ -499,7 +499,7 @@ Expected<std::shared_ptr<ComponentService>> ComponentService::create(
 Expected<ComponentService::Ready> ComponentService::make() {
   Ready r;
   r.ctx = std::make_unique<WasiCtx>(options_.wasi);
-  CUMULUS_TRY(r.instance, plan_->instantiate(r.ctx.get()));
+  CUMULUS_TRY(r.instance, plan_->instantiate(r.ctx.get(), options_.instantiate));
   ++created_;
   return r;
 }

@@ -73,6 +73,7 @@ struct ServiceOptions {
   bool reuse_instances = false;  // return an instance to the pool after a successful request
   std::chrono::milliseconds deadline{30000};
   WasiConfig wasi;  // per-request WASI context template (env, args, preopens, stdio sinks)
+  component::InstantiateOptions instantiate;  // memory limit per instance
   std::string name = "component";  // in log lines
 };
 

@@ -1,0 +1,244 @@
+// Lattice end to end, checked by an independent client (the `nats` npm package and curl):
+// named config, links (uniqueness, events, KV layout), component scaling from files (events,
+// inventory, failures), the builtin http-server serving components through links, an
+// in-process component chain (inter_component_call_{caller,middleware,callee}), labels,
+// auctions, claims, scale to zero, and lattice state surviving a host killed with SIGKILL.
+// Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Checker, ctl, eventLog, freePort, isObj, keys, killAll, loadNats, startHost, startNats, until } from "./harness.mjs";
+
+const [cumulus, modulesDir, fixtures] = process.argv.slice(2);
+const nats = loadNats(modulesDir);
+const t = new Checker();
+const lattice = "appstest";
+const P = `wasmbus.ctl.v1.${lattice}`;
+const stateDir = mkdtempSync(path.join(tmpdir(), "cumulus-apps-test-"));
+const fixture = (name) => `file://${path.join(fixtures, name)}`;
+
+// curl: [status, body]; status 0 when the connection failed.
+function curl(url) {
+  try {
+    const out = execFileSync("curl", ["-s", "-m", "10", "-o", "-", "-w", "\n%{http_code}", url]).toString();
+    const nl = out.lastIndexOf("\n");
+    return [Number(out.slice(nl + 1)), out.slice(0, nl)];
+  } catch {
+    return [0, ""];
+  }
+}
+
+async function scatter(nc, subject, body, ms = 1000) {
+  const inbox = nats.createInbox();
+  const sub = nc.subscribe(inbox);
+  const replies = [];
+  (async () => { for await (const m of sub) replies.push(JSON.parse(new TextDecoder().decode(m.data))); })();
+  nc.publish(subject, new TextEncoder().encode(JSON.stringify(body)), { reply: inbox });
+  await new Promise((r) => setTimeout(r, ms));
+  sub.unsubscribe();
+  return replies;
+}
+
+async function main() {
+  const { url, nc } = await startNats(nats, stateDir);
+  const ev = eventLog(nc, lattice);
+  await nc.flush();
+  const hostArgs = (zone) => ["--label", `zone=${zone}`, "--allow-file-load", "true"];
+  const h1 = startHost(cumulus, url, lattice, hostArgs("a"));
+  const h2 = startHost(cumulus, url, lattice, hostArgs("b"));
+  const [id1, id2] = [await h1.idPromise, await h2.idPromise];
+
+  // ---- named config
+  let r = await ctl(nc, `${P}.config.put.greeting`, { message: "hi" });
+  t.check(r.success === true && !("response" in r), "config put: ack");
+  await ev.find("config_set", (d) => d.config_name === "greeting");
+  t.check(true, "config put: config_set event");
+  r = await ctl(nc, `${P}.config.get.greeting`);
+  t.check(r.success === true && r.response.message === "hi", "config get: the stored map");
+  r = await ctl(nc, `${P}.config.put.bad`, { n: 1 });
+  t.check(r.success === false && r.message === "config data should be a map of string -> string",
+          `config put with a non-string value: refused (${r.message})`);
+  r = await ctl(nc, `${P}.config.get.nothing-here`);
+  t.check(r.success === true && r.message === "Configuration not found" && !("response" in r),
+          "config get of a missing name: success, not found");
+  r = await ctl(nc, `${P}.config.put.doomed`, { a: "b" });
+  r = await ctl(nc, `${P}.config.del.doomed`);
+  t.check(r.success === true, "config del: ack");
+  await ev.find("config_deleted", (d) => d.config_name === "doomed");
+  r = await ctl(nc, `${P}.config.get.doomed`);
+  t.check(r.message === "Configuration not found", "config del: gone");
+
+  // ---- links
+  const toMiddleware = { source_id: "caller", target: "middleware", wit_namespace: "wasmcloud",
+                         wit_package: "example", interfaces: ["middleware"] };
+  r = await ctl(nc, `${P}.link.put`, { ...toMiddleware, source_config: ["no-such-config"] });
+  t.check(r.success === false && /no-such-config/.test(r.message), `link put with a missing config: refused (${r.message})`);
+  await ev.find("linkdef_set_failed", (d) => d.source_id === "caller" && typeof d.error === "string");
+  r = await ctl(nc, `${P}.link.put`, toMiddleware);
+  t.check(r.success === true && r.message === "successfully set link", "link put: ack");
+  const set = await ev.find("linkdef_set", (d) => d.source_id === "caller");
+  t.check(keys(set.ev.data) === "interfaces,name,source_config,source_id,target,target_config,wit_namespace,wit_package" &&
+          set.ev.data.name === "default", `linkdef_set: data (${keys(set.ev.data)})`);
+  r = await ctl(nc, `${P}.link.put`, { ...toMiddleware, target: "someone-else" });
+  t.check(r.success === false && /already exists with different target/.test(r.message),
+          "link put: same name and interface to another target refused");
+  r = await ctl(nc, `${P}.link.put`, { ...toMiddleware, target: "someone-else", name: "alt" });
+  t.check(r.success === true, "link put: another link name may target elsewhere");
+  r = await ctl(nc, `${P}.link.put`, "{not json");
+  t.check(r.success === false, "link put: malformed JSON refused");
+  r = await ctl(nc, `${P}.link.get`);
+  const mine = (r.response || []).filter((l) => l.source_id === "caller");
+  t.check(r.success === true && mine.length === 2 && mine.some((l) => l.name === "default" && l.target === "middleware" &&
+          Array.isArray(l.source_config) && l.source_config.length === 0), "link get: both links");
+  const js = nc.jetstream();
+  const kv = await js.views.kv(`LATTICEDATA_${lattice}`);
+  const spec = JSON.parse(new TextDecoder().decode((await kv.get("COMPONENT_caller")).value));
+  t.check(isObj(spec) && Array.isArray(spec.links) && spec.links.length === 2 && "url" in spec,
+          "KV: COMPONENT_caller holds the source's links");
+  r = await ctl(nc, `${P}.link.del`, { source_id: "caller", wit_namespace: "wasmcloud", wit_package: "example", name: "alt" });
+  t.check(r.success === true && r.message === "successfully deleted link", "link del: ack");
+  const del = await ev.find("linkdef_deleted", (d) => d.name === "alt");
+  t.check(del.ev.data.target === "someone-else", "linkdef_deleted: names the removed target");
+  r = await ctl(nc, `${P}.link.del`, { source_id: "caller", wit_namespace: "wasmcloud", wit_package: "example", name: "alt" });
+  t.check(r.success === true && /doesn't exist/.test(r.message), "link del again: idempotent");
+
+  // ---- components
+  r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture("http_hello_world_rust.wasm"), component_id: "hello", count: 5 });
+  t.check(r.success === true && !("response" in r), "scale: ack");
+  const scaled = await ev.find("component_scaled", (d) => d.component_id === "hello", 30000);
+  t.check(keys(scaled.ev.data) === "annotations,component_id,host_id,image_ref,max_instances,public_key".replace(",public_key", "") &&
+          scaled.ev.data.max_instances === 5 && scaled.ev.data.host_id === id1, `component_scaled: data (${keys(scaled.ev.data)})`);
+  r = await ctl(nc, `${P}.host.get.${id1}`);
+  const comp = r.response.components.find((c) => c.id === "hello");
+  t.check(comp && comp.image_ref === fixture("http_hello_world_rust.wasm") && comp.max_instances === 5 && comp.revision === 0,
+          "inventory: lists the component");
+  r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "file:///nonexistent.wasm", component_id: "ghost", count: 1 });
+  t.check(r.success === true, "scale of a missing file: acknowledged");
+  const failed = await ev.find("component_scale_failed", (d) => d.component_id === "ghost");
+  t.check(/nonexistent/.test(failed.ev.data.error), `component_scale_failed: error (${failed.ev.data.error})`);
+  const junk = path.join(stateDir, "junk.wasm");
+  writeFileSync(junk, "this is not wasm");
+  await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: `file://${junk}`, component_id: "junk", count: 1 });
+  const junkFailed = await ev.find("component_scale_failed", (d) => d.component_id === "junk");
+  t.check(junkFailed.ev.data.error.length > 0, `malformed wasm: scale fails (${junkFailed.ev.data.error})`);
+  r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "ghcr.io/x/y:1.0", component_id: "oci", count: 1 });
+  const oci = await ev.find("component_scale_failed", (d) => d.component_id === "oci");
+  t.check(/OCI/.test(oci.ev.data.error), "OCI reference: clear error");
+  r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "file:///x.wasm" });
+  t.check(r.success === false, "scale without component_id: refused");
+  r = await ctl(nc, `${P}.component.scale.${id1}`, "[]");
+  t.check(r.success === false, "scale with a non-object body: refused");
+
+  // ---- builtin http-server through links
+  r = await ctl(nc, `${P}.provider.start.${id1}`, { provider_id: "http", provider_ref: "wasmcloud+builtin://http-server" });
+  t.check(r.success === true && r.message === "successfully started provider", "provider start (builtin http-server): ack");
+  await ev.find("provider_started", (d) => d.provider_id === "http");
+  r = await ctl(nc, `${P}.provider.start.${id1}`, { provider_id: "ext", provider_ref: "ghcr.io/wasmcloud/http-server:0.1" });
+  t.check(r.success === false, `external provider: refused clearly (${r.message})`);
+  const port = await freePort();
+  await ctl(nc, `${P}.config.put.hello-http`, { address: `127.0.0.1:${port}` });
+  r = await ctl(nc, `${P}.link.put`, { source_id: "http", target: "hello", wit_namespace: "wasi", wit_package: "http",
+                                       interfaces: ["incoming-handler"], source_config: ["hello-http"] });
+  t.check(r.success === true, "link http-server -> hello");
+  const [status, body] = await until("hello over HTTP", () => { const x = curl(`http://127.0.0.1:${port}/`); return x[0] === 200 && x; });
+  t.check(status === 200 && /Hello/.test(body), `curl through the link: 200 (${JSON.stringify(body)})`);
+  r = await ctl(nc, `${P}.host.get.${id1}`);
+  t.check(r.response.providers.some((p) => p.id === "http" && p.image_ref === "wasmcloud+builtin://http-server"),
+          "inventory: lists the provider");
+
+  // ---- in-process component chain: caller -> middleware -> callee
+  for (const [id, file] of [["caller", "inter_component_call_caller.wasm"], ["middleware", "inter_component_call_middleware.wasm"],
+                            ["callee", "inter_component_call_callee.wasm"]]) {
+    await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture(file), component_id: id, count: 2 });
+    await ev.find("component_scaled", (d) => d.component_id === id, 30000);
+  }
+  const toCallee = { source_id: "middleware", target: "callee", wit_namespace: "wasmcloud", wit_package: "example", interfaces: ["receiver"] };
+  await ctl(nc, `${P}.link.put`, toCallee);
+  const chainPort = await freePort();
+  await ctl(nc, `${P}.config.put.chain-http`, { address: `127.0.0.1:${chainPort}` });
+  // One provider serving two components needs a second link name (wasmCloud's uniqueness rule).
+  r = await ctl(nc, `${P}.link.put`, { source_id: "http", target: "caller", wit_namespace: "wasi", wit_package: "http",
+                                       interfaces: ["incoming-handler"], source_config: ["chain-http"] });
+  t.check(r.success === false, "a second http-server link under the same name is refused");
+  r = await ctl(nc, `${P}.link.put`, { source_id: "http", target: "caller", name: "chain", wit_namespace: "wasi",
+                                       wit_package: "http", interfaces: ["incoming-handler"], source_config: ["chain-http"] });
+  t.check(r.success === true, "link http-server -> caller (link name chain)");
+  const chain = await until("chain over HTTP", () => { const x = curl(`http://127.0.0.1:${chainPort}/`); return x[0] !== 0 && x; });
+  t.check(chain[0] === 200, `caller -> middleware -> callee over HTTP: ${chain[0]} ${JSON.stringify(chain[1])}`);
+  await ctl(nc, `${P}.link.del`, { source_id: "middleware", wit_namespace: "wasmcloud", wit_package: "example" });
+  const broken = curl(`http://127.0.0.1:${chainPort}/`);
+  t.check(broken[0] === 500, `chain without the middleware's link: 500 (${broken[0]})`);
+  await ctl(nc, `${P}.link.put`, toCallee);
+  t.check(curl(`http://127.0.0.1:${chainPort}/`)[0] === 200, "link restored: 200 again (routing is live)");
+
+  // ---- labels
+  r = await ctl(nc, `${P}.label.put.${id1}`, { key: "tier", value: "gold" });
+  t.check(r.success === true, "label put: ack");
+  const lc = await ev.find("labels_changed", (d) => d.labels && d.labels.tier === "gold");
+  t.check(lc.ev.data.host_id === id1 && lc.ev.data.labels.zone === "a", "labels_changed: full label map");
+  r = await ctl(nc, `${P}.label.put.${id1}`, { key: "HostCore.os", value: "x" });
+  t.check(r.success === false && /hostcore/.test(r.message), "label put hostcore.*: refused");
+  r = await ctl(nc, `${P}.label.del.${id1}`, { key: "tier" });
+  t.check(r.success === true, "label del: ack");
+  r = await ctl(nc, `${P}.label.del.${id1}`, { key: "tier" });
+  t.check(r.success === true && /no such label/.test(r.message), "label del of a missing label: success");
+
+  // ---- auctions: only matching hosts not running the component answer
+  let acks = await scatter(nc, `${P}.component.auction`, { component_ref: "x", component_id: "fresh", constraints: { zone: "b" } });
+  t.check(acks.length === 1 && acks[0].response.host_id === id2 && keys(acks[0].response) === "component_id,component_ref,constraints,host_id",
+          `component auction with constraints: only the matching host (${acks.length})`);
+  acks = await scatter(nc, `${P}.component.auction`, { component_ref: "x", component_id: "hello", constraints: {} });
+  t.check(acks.length === 1 && acks[0].response.host_id === id2, "component auction: a host running the id declines");
+
+  // ---- claims
+  r = await ctl(nc, `${P}.claims.get`);
+  t.check(r.success === true && Array.isArray(r.response), "claims get: a list");
+
+  // ---- scale to zero
+  r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture("http_hello_world_rust.wasm"), component_id: "hello", count: 0 });
+  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.max_instances === 0);
+  r = await ctl(nc, `${P}.host.get.${id1}`);
+  t.check(!r.response.components.some((c) => c.id === "hello"), "scale to 0: gone from the inventory");
+  t.check(curl(`http://127.0.0.1:${port}/`)[0] === 503, "scale to 0: its route answers 503");
+
+  // ---- lattice state survives a host killed with SIGKILL
+  h1.kill("SIGKILL");
+  await h1.exited;
+  r = await ctl(nc, `${P}.link.get`);
+  t.check(r.success === true && r.response.some((l) => l.source_id === "middleware" && l.target === "callee"),
+          "after SIGKILL of a host: links still served (from KV) by the other host");
+  const h3 = startHost(cumulus, url, lattice, hostArgs("c"));
+  const id3 = await h3.idPromise;
+  r = await ctl(nc, `${P}.config.get.greeting`);
+  t.check(r.response && r.response.message === "hi", "config still there");
+  // The new host routes with the stored links at once: run the chain on it.
+  for (const [id, file] of [["caller", "inter_component_call_caller.wasm"], ["middleware", "inter_component_call_middleware.wasm"],
+                            ["callee", "inter_component_call_callee.wasm"]]) {
+    await ctl(nc, `${P}.component.scale.${id3}`, { component_ref: fixture(file), component_id: id, count: 1 });
+    await ev.find("component_scaled", (d) => d.component_id === id && d.host_id === id3, 30000);
+  }
+  await ctl(nc, `${P}.provider.start.${id3}`, { provider_id: "http", provider_ref: "wasmcloud+builtin://http-server" });
+  const again = await until("chain on the new host", () => { const x = curl(`http://127.0.0.1:${chainPort}/`); return x[0] !== 0 && x; });
+  t.check(again[0] === 200, `a new host serves the chain from links stored in KV (${again[0]})`);
+
+  // ---- provider stop, host stop
+  r = await ctl(nc, `${P}.provider.stop.${id3}`, { provider_id: "http" });
+  t.check(r.success === true, "provider stop: ack");
+  await ev.find("provider_stopped", (d) => d.provider_id === "http" && d.reason === "stop");
+  t.check(curl(`http://127.0.0.1:${chainPort}/`)[0] === 0, "provider stopped: its listener is closed");
+  r = await ctl(nc, `${P}.provider.stop.${id3}`, { provider_id: "http" });
+  t.check(r.success === false, "stopping it again: not running");
+  for (const [h, id] of [[h2, id2], [h3, id3]]) {
+    await ctl(nc, `${P}.host.stop.${id}`, {});
+    t.check((await h.exited) === 0, "host stops cleanly with components running");
+  }
+  await nc.close();
+}
+
+main().catch((e) => { console.log(`FAIL ${e.stack || e}`); t.failures++; }).finally(() => {
+  killAll();
+  rmSync(stateDir, { recursive: true, force: true });
+  console.log(t.failures ? `${t.failures} check(s) failed` : "all lattice app checks passed");
+  process.exit(t.failures ? 1 : 0);
+});

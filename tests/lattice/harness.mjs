@@ -1,0 +1,94 @@
+// Shared pieces of the lattice wire tests (independent of Cumulus code: only the `nats` npm
+// client, child processes and curl): checks, polling with a deadline, a nats-server on a free
+// loopback port, `cumulus host` processes, ctl requests and an event log.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import path from "node:path";
+
+export function loadNats(modulesDir) {
+  const require = createRequire(path.join(path.resolve(modulesDir), "x.js"));
+  return require("nats");
+}
+
+export class Checker {
+  failures = 0;
+  check(cond, what) {
+    if (cond) console.log(`ok   ${what}`);
+    else { console.log(`FAIL ${what}`); this.failures++; }
+    return cond;
+  }
+}
+
+export const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+export const keys = (o) => Object.keys(o).sort().join(",");
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+export async function until(what, fn, ms = 10000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export const children = [];
+
+export async function startNats(nats, stateDir, port) {
+  port = port || await freePort();
+  const url = `nats://127.0.0.1:${port}`;
+  const proc = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", stateDir],
+                     { stdio: "ignore" });
+  children.push(proc);
+  proc.exited = new Promise((r) => proc.on("exit", (code) => r(code)));
+  const nc = await until("nats-server", async () => {
+    try { return await nats.connect({ servers: url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 }); } catch { return null; }
+  });
+  return { url, port, proc, nc };
+}
+
+// Starts `cumulus host`; `child.idPromise` resolves to its host id once it printed it.
+export function startHost(cumulus, url, lattice, extra = []) {
+  const c = spawn(cumulus, ["host", "--lattice", lattice, "--nats-url", url, ...extra],
+                  { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  c.stdout.on("data", (d) => { out += d; });
+  children.push(c);
+  c.idPromise = until("host start line", () => (out.match(/^host (N[A-Z2-7]{55}) /m) || [])[1], 20000);
+  c.exited = new Promise((r) => c.on("exit", (code) => r(code)));
+  return c;
+}
+
+// A ctl request; the parsed JSON reply.
+export async function ctl(nc, subject, body, timeout = 5000) {
+  const data = body === undefined ? new Uint8Array()
+    : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
+  const m = await nc.request(subject, data, { timeout });
+  return JSON.parse(new TextDecoder().decode(m.data));
+}
+
+// Collects every lattice event; `find(type, pred)` polls for one.
+export function eventLog(nc, lattice) {
+  const events = [];
+  const sub = nc.subscribe(`wasmbus.evt.${lattice}.>`);
+  (async () => { for await (const m of sub) events.push({ subject: m.subject, ev: JSON.parse(new TextDecoder().decode(m.data)) }); })();
+  return {
+    events,
+    find: (type, pred = () => true, ms = 10000) => until(`event ${type}`,
+      () => events.find((e) => e.ev.type === `com.wasmcloud.lattice.${type}` && pred(e.ev.data, e.ev)), ms),
+    count: (type, pred = () => true) => events.filter((e) => e.ev.type === `com.wasmcloud.lattice.${type}` && pred(e.ev.data)).length,
+  };
+}
+
+export function killAll() {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+}
