@@ -135,6 +135,7 @@ void ComponentManager::runScale(ScaleRequest request) {
         std::lock_guard lock(mu_);
         running_.erase(request.component_id);
       }
+      if (env_.on_stopped) env_.on_stopped(request.component_id);
       log().info("component {} stopped", request.component_id);
       publishScaled(*current, 0);
     } else {
@@ -169,6 +170,7 @@ void ComponentManager::runScale(ScaleRequest request) {
     std::lock_guard lock(mu_);
     running_[request.component_id] = *started;
   }
+  if (env_.on_started) env_.on_started(request.component_id, (*started)->plan->info());
   if (current && current->image_ref != (*started)->image_ref) publishScaled(*current, 0);
   log().info("component {} ({}) running, max {} concurrent instances", request.component_id,
              request.component_ref, request.count);

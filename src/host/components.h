@@ -80,6 +80,9 @@ struct ComponentEnv {
   // Publishes a lattice event (type, data).
   std::function<void(std::string_view, nlohmann::json)> publish;
   RemoteInvoker* remote = nullptr;  // null: links to other hosts fail with a clear error
+  // A component started serving (or was replaced), and stopped; called on the scaling thread.
+  std::function<void(const std::string& id, const component::ComponentInfo& info)> on_started;
+  std::function<void(const std::string& id)> on_stopped;
 };
 
 class ComponentManager {

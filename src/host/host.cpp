@@ -41,7 +41,14 @@ Expected<std::unique_ptr<Host>> Host::start(HostConfig config) {
   env.publish = [h](std::string_view type, nlohmann::json data) {
     h->publishEvent(type, std::move(data));
   };
+  host->wrpc_ = std::make_unique<WrpcBridge>(*host->conn_, host->config_.lattice);
+  env.remote = host->wrpc_.get();
+  env.on_started = [h](const std::string& id, const component::ComponentInfo& info) {
+    h->wrpc_->componentStarted(id, info);
+  };
+  env.on_stopped = [h](const std::string& id) { h->wrpc_->componentStopped(id); };
   host->components_ = std::make_unique<ComponentManager>(std::move(env));
+  host->wrpc_->attach(*host->components_);
   host->ingress_ = std::make_unique<HttpIngress>(*host->components_, *host->links_,
                                                  *host->config_store_);
   {
@@ -159,8 +166,10 @@ void Host::shutdown() {
   }
   // Listeners first (they call components), then components (their routes read the stores).
   ingress_.reset();
+  if (wrpc_) wrpc_->stopServing();
   if (components_) components_->stopAll();
   components_.reset();
+  wrpc_.reset();
   links_.reset();
   config_store_.reset();
   if (conn_) {

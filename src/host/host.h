@@ -28,6 +28,7 @@
 #include "host/ctl_server.h"
 #include "host/http_ingress.h"
 #include "host/lattice_state.h"
+#include "host/wrpc_bridge.h"
 #include "lattice/ctl.h"
 #include "lattice/nats.h"
 #include "lattice/nkeys.h"
@@ -101,6 +102,7 @@ class Host final : private CtlHandler {
   std::unique_ptr<lattice::NatsConnection> conn_;
   std::unique_ptr<LinkStore> links_;
   std::unique_ptr<ConfigStore> config_store_;
+  std::unique_ptr<WrpcBridge> wrpc_;
   std::unique_ptr<ComponentManager> components_;
   std::unique_ptr<HttpIngress> ingress_;
   std::shared_mutex parts_mu_;

@@ -1,7 +1,9 @@
 // The libnats wrapper; see nats.h.
 #include "lattice/nats.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -21,6 +23,39 @@ Error natsError(natsStatus s, std::string_view what) {
   return makeError(code, "{}: {}", what, detail);
 }
 
+// libnats lifts a status line (`NATS/1.0 503 No Responders`) into these two headers.
+constexpr std::string_view kStatusHeader = "Status";
+constexpr std::string_view kDescriptionHeader = "Description";
+
+void readHeaders(natsMsg* msg, Message& m) {
+  const char** keys = nullptr;
+  int nkeys = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &nkeys) != NATS_OK) return;  // NATS_NOT_FOUND: none
+  for (int i = 0; i < nkeys; ++i) {
+    const char** values = nullptr;
+    int nvalues = 0;
+    if (natsMsgHeader_Values(msg, keys[i], &values, &nvalues) != NATS_OK) continue;
+    for (int j = 0; j < nvalues; ++j) m.headers.emplace_back(keys[i], values[j]);
+    std::free(static_cast<void*>(values));
+  }
+  std::free(static_cast<void*>(keys));
+  // A status message is an empty message whose Status is a three-digit code (the same test
+  // natsMsg_IsNoResponders makes); only then are the two headers the status line's.
+  if (!m.data.empty()) return;
+  auto it = std::find_if(m.headers.begin(), m.headers.end(),
+                         [](const auto& h) { return h.first == kStatusHeader; });
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (it == m.headers.end() || it->second.size() != 3 ||
+      !std::all_of(it->second.begin(), it->second.end(), digit))
+    return;
+  m.status = std::atoi(it->second.c_str());
+  for (const auto& [k, v] : m.headers)
+    if (k == kDescriptionHeader) m.status_description = v;
+  std::erase_if(m.headers, [](const auto& h) {
+    return h.first == kStatusHeader || h.first == kDescriptionHeader;
+  });
+}
+
 Message toMessage(natsMsg* msg) {
   Message m;
   m.subject = natsMsg_GetSubject(msg);
@@ -28,6 +63,7 @@ Message toMessage(natsMsg* msg) {
   if (const char* data = natsMsg_GetData(msg)) {
     m.data.assign(data, static_cast<size_t>(natsMsg_GetDataLength(msg)));
   }
+  readHeaders(msg, m);
   return m;
 }
 
@@ -80,12 +116,37 @@ void onComplete(void* closure) {
 }  // namespace
 
 Subscription::~Subscription() {
-  natsSubscription_Unsubscribe(sub_);
+  // Drain rather than unsubscribe: the server stops routing to us (a queue group sends new
+  // messages to the other members), and messages already on their way are still handled, so a
+  // host leaving a queue group under traffic loses none. Without a connection, just unsubscribe.
+  if (natsSubscription_Drain(sub_) != NATS_OK) natsSubscription_Unsubscribe(sub_);
   if (state_->delivery_thread != std::this_thread::get_id()) {
     std::unique_lock lock(state_->mu);
     state_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return state_->complete; });
   }
   natsSubscription_Destroy(sub_);
+}
+
+SyncSubscription::~SyncSubscription() {
+  natsSubscription_Unsubscribe(sub_);
+  natsSubscription_Destroy(sub_);
+}
+
+Expected<Message> SyncSubscription::next(std::chrono::milliseconds timeout) {
+  natsMsg* msg = nullptr;
+  natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(timeout.count(), 1));
+  if (s == NATS_NO_RESPONDERS) {
+    // libnats swallows the 503 status message; give it back as the message it was.
+    Message m;
+    m.subject = subject_;
+    m.status = 503;
+    m.status_description = "No Responders";
+    return m;
+  }
+  if (s != NATS_OK) return natsError(s, fmt::format("receiving on {}", subject_));
+  Message m = toMessage(msg);
+  natsMsg_Destroy(msg);
+  return m;
 }
 
 KvWatcher::~KvWatcher() {
@@ -197,6 +258,26 @@ Expected<void> NatsConnection::publishRequest(std::string_view subject, std::str
   return {};
 }
 
+Expected<void> NatsConnection::publishMsg(std::string_view subject, std::string_view reply,
+                                          std::string_view data, const Headers& headers) {
+  if (headers.empty()) {
+    return reply.empty() ? publish(subject, data) : publishRequest(subject, reply, data);
+  }
+  std::string subj(subject), rep(reply);
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, subj.c_str(), rep.empty() ? nullptr : rep.c_str(),
+                                data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) return natsError(s, fmt::format("publish {}", subject));
+  std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> guard(msg, natsMsg_Destroy);
+  for (const auto& [k, v] : headers) {
+    s = natsMsgHeader_Add(msg, k.c_str(), v.c_str());
+    if (s != NATS_OK) return natsError(s, fmt::format("publish {}: header `{}`", subject, k));
+  }
+  s = natsConnection_PublishMsg(nc_, msg);
+  if (s != NATS_OK) return natsError(s, fmt::format("publish {}", subject));
+  return {};
+}
+
 Expected<Message> NatsConnection::request(std::string_view subject, std::string_view data,
                                           std::chrono::milliseconds timeout) {
   std::string subj(subject);
@@ -264,6 +345,26 @@ Expected<std::unique_ptr<Subscription>> NatsConnection::subscribe(std::string_vi
     state->complete = true;
   }
   return std::unique_ptr<Subscription>(new Subscription(sub, std::move(state)));
+}
+
+Expected<std::unique_ptr<SyncSubscription>> NatsConnection::subscribeSync(
+    std::string_view subject) {
+  std::string subj(subject);
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_SubscribeSync(&sub, nc_, subj.c_str());
+  if (s != NATS_OK) return natsError(s, fmt::format("subscribe {}", subject));
+  return std::unique_ptr<SyncSubscription>(new SyncSubscription(sub, std::move(subj)));
+}
+
+int64_t NatsConnection::maxPayload() const { return natsConnection_GetMaxPayload(nc_); }
+
+Expected<std::string> NatsConnection::newInbox() {
+  natsInbox* inbox = nullptr;
+  natsStatus s = natsInbox_Create(&inbox);
+  if (s != NATS_OK) return natsError(s, "inbox");
+  std::string out(inbox);
+  natsInbox_Destroy(inbox);
+  return out;
 }
 
 Expected<void> NatsConnection::flush(std::chrono::milliseconds timeout) {

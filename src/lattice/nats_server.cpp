@@ -97,6 +97,7 @@ Expected<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions&
   std::vector<std::string> argv = {opts.binary, "-js",  "-a", opts.host,
                                    "-p",        std::to_string(server->port_),
                                    "-sd",       server->state_dir_};
+  argv.insert(argv.end(), opts.extra_args.begin(), opts.extra_args.end());
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 
@@ -25,6 +26,9 @@ struct NatsServerOptions {
   std::string state_dir;               // JetStream store; empty: a fresh temp dir (removed on stop)
   std::string log_file;                // empty: STATE_DIR/nats-server.log
   std::chrono::milliseconds ready_timeout{10000};
+  // Appended to the command line, e.g. {"-c", "test.conf"} for settings that have no flag
+  // (max_payload); flags given above take precedence over the config file.
+  std::vector<std::string> extra_args;
 };
 
 class NatsServer {

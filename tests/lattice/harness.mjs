@@ -63,8 +63,13 @@ export function startHost(cumulus, url, lattice, extra = []) {
   let out = "";
   c.stdout.on("data", (d) => { out += d; });
   children.push(c);
-  c.idPromise = until("host start line", () => (out.match(/^host (N[A-Z2-7]{55}) /m) || [])[1], 20000);
   c.exited = new Promise((r) => c.on("exit", (code) => r(code)));
+  let exitCode = null;
+  c.exited.then((code) => { exitCode = code; });
+  c.idPromise = until("host start line", () => {
+    if (exitCode !== null) throw new Error(`cumulus host exited with ${exitCode} before it started`);
+    return (out.match(/^host (N[A-Z2-7]{55}) /m) || [])[1];
+  }, 30000);
   return c;
 }
 
