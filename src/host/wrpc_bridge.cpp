@@ -16,8 +16,22 @@ std::string wrpcFunctionName(std::string_view function) {
   return std::string(function);
 }
 
+namespace {
+
+lattice::WrpcServerOptions serverOptions() {
+  lattice::WrpcServerOptions o;
+  // A served invocation holds its worker while the component runs, including while it waits on
+  // its own linked calls, which may be served by this same pool (a chain of components on one
+  // host called over wRPC). Enough workers that such chains do not starve each other; idle
+  // threads cost little.
+  o.workers = 64;
+  return o;
+}
+
+}  // namespace
+
 WrpcBridge::WrpcBridge(lattice::NatsConnection& nc, std::string lattice)
-    : nc_(nc), lattice_(std::move(lattice)), client_(nc), server_(nc) {}
+    : nc_(nc), lattice_(std::move(lattice)), client_(nc), server_(nc, serverOptions()) {}
 
 WrpcBridge::~WrpcBridge() { stopServing(); }
 

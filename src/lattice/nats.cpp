@@ -222,7 +222,10 @@ Expected<std::unique_ptr<NatsConnection>> NatsConnection::connect(const NatsOpti
       (s = natsOptions_SetTimeout(o, opts.connect_timeout.count())) != NATS_OK ||
       (s = natsOptions_SetAllowReconnect(o, true)) != NATS_OK ||
       (s = natsOptions_SetMaxReconnect(o, opts.max_reconnect)) != NATS_OK ||
-      (s = natsOptions_SetReconnectWait(o, opts.reconnect_wait.count())) != NATS_OK) {
+      (s = natsOptions_SetReconnectWait(o, opts.reconnect_wait.count())) != NATS_OK ||
+      // Request/reply chains (ctl, the wRPC handshake) wait on every message: send each at once
+      // instead of letting libnats' flusher batch writes (measured: ~1 ms added per message).
+      (s = natsOptions_SetSendAsap(o, true)) != NATS_OK) {
     return natsError(s, fmt::format("nats options for {}", opts.url));
   }
   natsConnection* nc = nullptr;
