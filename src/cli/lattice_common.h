@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,13 @@ inline Expected<host::HostConfig> hostConfig(const LatticeOptions& lattice, cons
     config.labels[kv.first] = kv.second;
   }
   return config;
+}
+
+// Where a detached `cumulus up` keeps its pid and log: $CUMULUS_HOME, else ~/.cumulus.
+inline std::string cumulusHome() {
+  if (const char* h = std::getenv("CUMULUS_HOME"); h && *h) return h;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.cumulus";
 }
 
 // Returns when `host` was asked to stop (ctl host.stop) or a stop signal arrived.

@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "host/identity.h"
+#include "host/wrpc_http.h"
 
 namespace cumulus::host {
 
@@ -49,8 +50,13 @@ Expected<std::unique_ptr<Host>> Host::start(HostConfig config) {
   env.on_stopped = [h](const std::string& id) { h->wrpc_->componentStopped(id); };
   host->components_ = std::make_unique<ComponentManager>(std::move(env));
   host->wrpc_->attach(*host->components_);
+  auto remote_http = [h](const std::string& target, const wasi::http::RequestHead& head,
+                         std::shared_ptr<wasi::http::BodyReader> body,
+                         wasi::http::ResponseSink& sink) {
+    return forwardHttp(h->wrpc_->client(), h->config_.lattice + "." + target, head, std::move(body), sink);
+  };
   host->ingress_ = std::make_unique<HttpIngress>(*host->components_, *host->links_,
-                                                 *host->config_store_);
+                                                 *host->config_store_, remote_http);
   {
     std::unique_lock parts(host->parts_mu_);
     host->parts_ready_ = true;

@@ -55,11 +55,12 @@ std::string hostWithoutPort(const std::optional<std::string>& authority) {
 struct HttpIngress::Router : wasi::http::RequestHandler {
   enum class Mode { kAddress, kPath, kHost };
   ComponentManager& components;
+  const RemoteHttp& remote;
   Mode mode;
   std::mutex mu;
   std::vector<Route> routes;  // GUARDED_BY(mu)
 
-  Router(ComponentManager& c, Mode m) : components(c), mode(m) {}
+  Router(ComponentManager& c, const RemoteHttp& r, Mode m) : components(c), remote(r), mode(m) {}
 
   Expected<void> handle(const wasi::http::RequestHead& head,
                         std::shared_ptr<wasi::http::BodyReader> body,
@@ -82,9 +83,12 @@ struct HttpIngress::Router : wasi::http::RequestHandler {
       }
     }
     if (target.empty()) return respond(sink, 404, "no route for this request\n");
-    auto served = components.handleHttp(target, head, std::move(body), sink);
+    auto served = components.handleHttp(target, head, body, sink);
+    if (!served.ok() && served.error().code() == ErrorCode::kNotFound && remote) {
+      served = remote(target, head, body, sink);
+    }
     if (!served.ok() && served.error().code() == ErrorCode::kNotFound) {
-      return respond(sink, 503, fmt::format("component {} is not running on this host\n", target));
+      return respond(sink, 503, fmt::format("component {} is not running in the lattice\n", target));
     }
     return served;
   }
@@ -109,8 +113,9 @@ struct HttpIngress::Provider {
   std::map<std::string, Listener> listeners;  // by address
 };
 
-HttpIngress::HttpIngress(ComponentManager& components, LinkStore& links, ConfigStore& config)
-    : components_(components), links_(links), config_(config) {}
+HttpIngress::HttpIngress(ComponentManager& components, LinkStore& links, ConfigStore& config,
+                         RemoteHttp remote)
+    : components_(components), remote_(std::move(remote)), links_(links), config_(config) {}
 
 HttpIngress::~HttpIngress() {
   std::map<std::string, std::unique_ptr<Provider>> providers;
@@ -245,7 +250,7 @@ void HttpIngress::reconcile(Provider& p) {
       wasi::http::ServerConfig sc;
       sc.host = parsed->first;
       sc.port = parsed->second;
-      auto router = std::make_shared<Router>(components_, mode);
+      auto router = std::make_shared<Router>(components_, remote_, mode);
       auto server = wasi::http::HttpServer::start(sc, router);
       if (!server.ok()) {
         log().warn("http-server {}: listening on {}: {}", p.id, address, server.error().message());

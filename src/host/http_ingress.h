@@ -9,11 +9,13 @@
 //       a segment boundary);
 //   routing_mode "host": like path, matching the Host header (without port) against `host`.
 // Listeners follow the links live: putting, changing or deleting a link starts, re-routes or stops
-// them. A request for a target that is not running on this host gets a 503.
+// them. A request for a target that does not run on this host goes over wRPC to a host that runs
+// it (RemoteHttp); when none does, it gets a 503.
 //
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,9 +31,16 @@ namespace cumulus::host {
 
 inline constexpr std::string_view kBuiltinHttpServer = "wasmcloud+builtin://http-server";
 
+// Serves a request with a component that does not run on this host (over wRPC); kNotFound when
+// no host runs it.
+using RemoteHttp = std::function<Expected<void>(const std::string& target, const wasi::http::RequestHead&,
+                                                std::shared_ptr<wasi::http::BodyReader>,
+                                                wasi::http::ResponseSink&)>;
+
 class HttpIngress {
  public:
-  HttpIngress(ComponentManager& components, LinkStore& links, ConfigStore& config);
+  HttpIngress(ComponentManager& components, LinkStore& links, ConfigStore& config,
+              RemoteHttp remote = {});
   ~HttpIngress();
   HttpIngress(const HttpIngress&) = delete;
   HttpIngress& operator=(const HttpIngress&) = delete;
@@ -53,6 +62,7 @@ class HttpIngress {
  private:
   void reconcile(Provider& p);  // with mu_ held
   ComponentManager& components_;
+  RemoteHttp remote_;
   LinkStore& links_;
   ConfigStore& config_;
   mutable std::mutex mu_;

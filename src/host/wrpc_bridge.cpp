@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "component/names.h"
+#include "host/wrpc_http.h"
 #include "lattice/wrpc_codec.h"
 
 namespace cumulus::host {
@@ -79,7 +80,15 @@ void WrpcBridge::componentStarted(const std::string& id, const component::Compon
       continue;
     }
     if (item.kind != component::ExternType::Kind::kInstance) continue;
-    if (component::splitVersion(name).first == "wasi:http/incoming-handler") continue;
+    if (component::splitVersion(name).first == "wasi:http/incoming-handler") {
+      auto ex = server_.serveStreaming(prefix, kWrpcHttpHandler, "handle", wrpcHttpHandler(*components_, id));
+      if (ex.ok()) {
+        served.push_back(std::move(*ex));
+      } else {
+        log().warn("component {}: serving {} over wRPC: {}", id, kWrpcHttpHandler, ex.error().message());
+      }
+      continue;
+    }
     for (const auto& [fname, f] : item.type->exports) {
       if (f.kind == component::ExternType::Kind::kFunc) serve(name, fname, f.type);
     }

@@ -5,8 +5,8 @@
 // over wRPC (RemoteInvoker), with wasmCloud's `source-id` / `link-name` headers and its fixed
 // 10 s timeout. Values are converted by the wRPC codec from the functions' component types.
 //
-// wasi:http/incoming-handler exports are not served here (the builtin http-server calls them in
-// process); exported resources cannot cross hosts (wasmCloud ignores them too): calls carrying
+// wasi:http/incoming-handler exports are served as wrpc:http/incoming-handler@0.1.0 (wrpc_http.h),
+// like wasmCloud does for its http-server provider; exported resources cannot cross hosts (wasmCloud ignores them too): calls carrying
 // handles fail with a clear error.
 //
 // Lifecycle: create, attach() the ComponentManager, then the manager reports started/stopped
@@ -35,6 +35,8 @@ class WrpcBridge final : public RemoteInvoker {
   WrpcBridge(lattice::NatsConnection& nc, std::string lattice);
   ~WrpcBridge() override;
   void attach(ComponentManager& components) { components_ = &components; }
+  lattice::WrpcClient& client() { return client_; }
+  const std::string& lattice() const { return lattice_; }
 
   Expected<component::Val> invoke(const std::string& source_id, const std::string& link_name,
                                   const std::string& target_id, const std::string& instance,

@@ -297,6 +297,13 @@ Expected<void> WrpcInvocation::endResult(std::string_view path) {
   return nc_.publish(results_subject_ + "." + std::string(path), "");
 }
 
+Expected<void> WrpcInvocation::writeResults(std::string_view data) {
+  if (results_sent_) return makeError(ErrorCode::kInvalidArgument, "results of {} already sent", subject_);
+  results_sent_ = true;
+  CUMULUS_TRY_VOID(writeChunked(nc_, results_subject_, data));
+  return nc_.publish(results_subject_, "");
+}
+
 struct WrpcExport::State {
   std::string subject;
   WrpcStreamingHandler handler;
@@ -466,6 +473,10 @@ void WrpcServer::runInvocation(NatsConnection& nc, const WrpcServerOptions& opts
     out = makeError(ErrorCode::kInternal, "handler threw: {}", e.what());
   }
   for (const auto& path : inv.open_results_) (void)nc.publish(results + "." + path, "");
+  if (inv.results_sent_) {
+    if (!out.ok()) log().warn("wrpc: {}: {}", ex.subject, out.error().message());
+    return;
+  }
   if (!out.ok()) return fail(out.error());
   if (auto w = writeChunked(nc, results, *out); !w.ok()) return fail(w.error());
   if (auto w = nc.publish(results, ""); !w.ok()) {

@@ -142,6 +142,11 @@ class WrpcInvocation {
   // for it when it returns.
   Expected<void> writeResult(std::string_view path, std::string_view data);
   Expected<void> endResult(std::string_view path);
+  // Sends the synchronous results now (and ends their channel), before the handler returns: a
+  // streaming handler whose result head is known early (an HTTP response's status and headers)
+  // lets the client act on it while the async paths still flow. The handler's own return value
+  // is then ignored. Once only.
+  Expected<void> writeResults(std::string_view data);
 
  private:
   friend class WrpcServer;
@@ -151,6 +156,7 @@ class WrpcInvocation {
   std::string subject_, results_subject_, params_;
   Headers headers_;
   std::set<std::string, std::less<>> open_results_;
+  bool results_sent_ = false;
 };
 
 // Returns the encoded result tuple; an error ends the result channel without a value (and is

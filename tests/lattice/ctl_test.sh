@@ -4,16 +4,19 @@
 # the build tree on first run). Exits 77 (skipped) when nats-server, node or the npm package is
 # unavailable.
 # Usage: ctl_test.sh --cumulus PATH --work DIR [--script NAME.mjs] [--fixtures DIR]
-# (the script defaults to ctl_check.mjs; --fixtures is passed on to scripts that run components)
+#                    [--test-components DIR]
+# (the script defaults to ctl_check.mjs; --fixtures is passed on to scripts that run components;
+# --test-components builds tests/http/components into DIR and passes it on)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cumulus="" work="" script=ctl_check.mjs fixtures=""
+cumulus="" work="" script=ctl_check.mjs fixtures="" components=""
 while (($#)); do
   case $1 in
     --cumulus) cumulus=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --script) script=$2; shift 2 ;;
     --fixtures) fixtures=$2; shift 2 ;;
+    --test-components) components=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -29,4 +32,7 @@ if [[ -n $fixtures ]]; then
   fixtures=$(realpath "$fixtures")
 fi
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
-exec node "$here/$script" "$cumulus" "$work/node_modules" $fixtures
+if [[ -n $components ]]; then
+  "$here/../http/build_components.sh" "$components" >/dev/null || { echo "cannot build the HTTP test components"; exit 1; }
+fi
+exec node "$here/$script" "$cumulus" "$work/node_modules" $fixtures $components
