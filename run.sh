@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds Cumulus and shows it working on real programs: the
 # engine on a core module, a WASI 0.2 command component, an HTTP component served and fetched with
-# curl, then the spec suite. (The lattice demo — NATS, hosts, a deployed app — joins this script
-# with the lattice.)
+# curl, a lattice (nats-server + host) with an app deployed through the CLI, then the spec suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
@@ -35,6 +34,9 @@ for _ in $(seq 600); do
 done
 curl -s -i "http://127.0.0.1:$PORT/"
 kill $SERVER
+
+echo "== a lattice: cumulus up -d, components and the builtin http-server linked by the CLI, curl"
+scripts/lattice_demo.sh "$CUMULUS" "$FIX"
 
 echo "== the WebAssembly 2.0 spec suite on the baseline tier"
 tests/conformance/run_spec.sh --tier baseline

@@ -16,5 +16,15 @@ void addServeCommand(CLI::App& app, int& status);
 void addUpCommand(CLI::App& app, int& status);
 void addHostCommand(CLI::App& app, int& status);
 void addGetCommand(CLI::App& app, int& status);
+void addLinkCommand(CLI::App& app, int& status);
+void addConfigCommand(CLI::App& app, int& status);
+void addLabelCommand(CLI::App& app, int& status);
+void addScaleCommand(CLI::App& app, int& status);
+void addStartCommand(CLI::App& app, int& status);
+void addStopCommand(CLI::App& app, int& status);
+void addUpdateCommand(CLI::App& app, int& status);
+void addEventsCommand(CLI::App& app, int& status);
+void addCallCommand(CLI::App& app, int& status);
+void addDownCommand(CLI::App& app, int& status);
 
 }  // namespace cumulus::cli

@@ -20,6 +20,16 @@ int main(int argc, char** argv) {
   cumulus::cli::addUpCommand(app, status);
   cumulus::cli::addHostCommand(app, status);
   cumulus::cli::addGetCommand(app, status);
+  cumulus::cli::addLinkCommand(app, status);
+  cumulus::cli::addConfigCommand(app, status);
+  cumulus::cli::addLabelCommand(app, status);
+  cumulus::cli::addScaleCommand(app, status);
+  cumulus::cli::addStartCommand(app, status);
+  cumulus::cli::addStopCommand(app, status);
+  cumulus::cli::addUpdateCommand(app, status);
+  cumulus::cli::addEventsCommand(app, status);
+  cumulus::cli::addCallCommand(app, status);
+  cumulus::cli::addDownCommand(app, status);
   app.parse_complete_callback([&] {
     if (!log_level.empty()) cumulus::setLogLevel(log_level);
   });
