@@ -7,21 +7,17 @@
 // -o json output parses.
 // Usage: node cli_wire_check.mjs CUMULUS_BINARY NODE_MODULES_DIR
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import path from "node:path";
+import { children, freePort, loadNats, sleep, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
-const require = createRequire(path.join(path.resolve(modulesDir), "x.js"));
-const { connect, StringCodec } = require("nats");
+const { connect, StringCodec } = loadNats(modulesDir);
 const sc = StringCodec();
 const lattice = "clitest";
 const P = `wasmbus.ctl.v1.${lattice}`;
 const HOST = "NCLITESTHOSTAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";  // 56 chars like an nkey
 const OTHER_HOST = "NOTHERHOSTBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 let failures = 0;
-const children = [];
 
 function check(cond, what) {
   if (cond) console.log(`ok   ${what}`);
@@ -36,22 +32,6 @@ function canon(v) {
   return v;
 }
 const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 function parseJson(text) {
   try { return JSON.parse(text); } catch { return undefined; }
 }

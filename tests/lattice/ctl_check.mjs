@@ -4,15 +4,13 @@
 // unknown subject -> success:false, host stop -> ack + host_stopped event, and `cumulus get hosts`.
 // Usage: node ctl_check.mjs CUMULUS_BINARY NODE_MODULES_DIR
 import { spawn, execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort, isObj, keys, loadNats, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
-const require = createRequire(path.join(path.resolve(modulesDir), "x.js"));
-const { connect, StringCodec } = require("nats");
+const { connect, StringCodec } = loadNats(modulesDir);
 const sc = StringCodec();
 const lattice = "ctltest";
 const P = `wasmbus.ctl.v1.${lattice}`;
@@ -23,23 +21,6 @@ const stateDir = mkdtempSync(path.join(tmpdir(), "cumulus-ctl-test-"));
 function check(cond, what) {
   if (cond) console.log(`ok   ${what}`);
   else { console.log(`FAIL ${what}`); failures++; }
-}
-const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-const keys = (o) => Object.keys(o).sort().join(",");
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-async function until(what, fn, ms = 10000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 function startHost(url, label) {
   const c = spawn(cumulus, ["host", "--lattice", lattice, "--nats-url", url, "--label", label,

@@ -23,10 +23,14 @@ done
 command -v nats-server >/dev/null || { echo "skip: nats-server not installed (scripts/deps.sh)"; exit 77; }
 command -v node >/dev/null && command -v npm >/dev/null || { echo "skip: node/npm missing"; exit 77; }
 mkdir -p "$work"
-if [[ ! -f $work/node_modules/nats/package.json ]]; then
-  (cd "$work" && npm install --no-audit --no-fund --silent nats@2 >/dev/null 2>&1) ||
-    { echo "skip: npm install nats failed (offline?)"; exit 77; }
-fi
+# Several lattice tests share $work and may start together (ctest -j): one installs, the others
+# wait on the lock and find it installed.
+install_nats() {
+  [[ -f $work/node_modules/nats/package.json ]] ||
+    (cd "$work" && npm install --no-audit --no-fund --silent nats@2 >/dev/null 2>&1)
+}
+(flock 9 && install_nats) 9>"$work/.npm-install.lock" ||
+  { echo "skip: npm install nats failed (offline?)"; exit 77; }
 if [[ -n $fixtures ]]; then
   [[ -d $fixtures ]] || { echo "skip: fixtures not found at $fixtures"; exit 77; }
   fixtures=$(realpath "$fixtures")
