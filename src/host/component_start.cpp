@@ -83,6 +83,13 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
   if (auto missing = env_.config.firstMissing(request.config)) {
     return makeError(ErrorCode::kNotFound, "Config {} does not exist", *missing);
   }
+  // Claims are checked only when the component carries a token (as wasmCloud 1.x does).
+  std::optional<lattice::ComponentClaims> claims;
+  if (auto jwt = lattice::embeddedJwt(bytes)) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    CUMULUS_TRY(claims, lattice::verifyComponentClaims(*jwt, bytes, static_cast<uint64_t>(now)));
+  }
   CUMULUS_TRY(auto decoded, component::decode(bytes));
   CUMULUS_TRY(auto info, component::resolve(decoded, bytes));
 
@@ -91,6 +98,7 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
   r->image_ref = request.component_ref;
   r->annotations = request.annotations;
   r->config = request.config;
+  r->claims = claims;
   r->max_memory = request.max_memory_bytes.value_or(env_.max_memory_bytes);
   r->max_execution = request.max_execution
                          ? std::chrono::duration_cast<std::chrono::milliseconds>(*request.max_execution)
@@ -171,6 +179,11 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
   }
   // Compiling leaves freed heap that glibc keeps; hand it back (a large JS component: ~600 MB).
   malloc_trim(0);
+  if (r->claims) {
+    if (auto put = env_.links.putClaims(r->claims->subject, r->claims->stored()); !put.ok()) {
+      log().warn("component {}: storing its claims: {}", r->id, put.error().message());
+    }
+  }
   auto spec = env_.links.ensureSpec(r->id, r->image_ref);
   if (!spec.ok()) log().warn("component {}: writing its spec: {}", r->id, spec.error().message());
   return r;

@@ -70,6 +70,10 @@ std::vector<lattice::ComponentDescription> ComponentManager::describe() const {
     d.image_ref = r->image_ref;
     d.annotations = r->annotations;
     d.max_instances = r->max_instances;
+    if (r->claims) {
+      d.name = r->claims->name;
+      d.revision = r->claims->revision;
+    }
     out.push_back(std::move(d));
   }
   return out;
@@ -107,11 +111,16 @@ void ComponentManager::publishScaled(const Running& r, uint32_t max_instances) {
     std::lock_guard lock(mu_);
     annotations = r.annotations;
   }
-  env_.publish("component_scaled", {{"annotations", annotations},
-                                    {"host_id", env_.host_id},
-                                    {"image_ref", r.image_ref},
-                                    {"max_instances", max_instances},
-                                    {"component_id", r.id}});
+  nlohmann::json data = {{"annotations", annotations},
+                         {"host_id", env_.host_id},
+                         {"image_ref", r.image_ref},
+                         {"max_instances", max_instances},
+                         {"component_id", r.id}};
+  if (r.claims) {
+    data["public_key"] = r.claims->subject;
+    data["claims"] = r.claims->event();
+  }
+  env_.publish("component_scaled", std::move(data));
 }
 
 void ComponentManager::publishScaleFailed(const ScaleRequest& request, const std::string& error) {

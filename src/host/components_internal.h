@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "host/components.h"
+#include "lattice/claims.h"
 
 namespace cumulus::host {
 
@@ -51,6 +52,7 @@ struct ComponentManager::Running {
   std::vector<std::string> config;
   uint64_t max_memory = 0;
   std::chrono::milliseconds max_execution{0};
+  std::optional<lattice::ComponentClaims> claims;  // when the component is signed
   std::atomic<uint32_t> max_instances{0};
   Permits permits{0};
   std::mutex override_mu;

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "host/host.h"
+#include "lattice/claims.h"
 
 namespace cumulus::host {
 namespace {
@@ -86,7 +87,13 @@ std::optional<json> Host::operation(const lattice::CtlOperation& op, const std::
       for (const auto& l : links_->all()) links.push_back(lattice::toJson(l));
       return lattice::ctlOk(std::move(links));
     }
-    if (op.noun == "claims" && op.verb == "get") return lattice::ctlOk(links_->claims());
+    if (op.noun == "claims" && op.verb == "get") {
+      json entries = json::array();
+      for (const auto& stored : links_->claims()) {
+        entries.push_back(lattice::ComponentClaims::fromStored(stored).ctlEntry());
+      }
+      return lattice::ctlOk(std::move(entries));
+    }
     if (op.noun == "config" && !op.name.empty()) return config(op.verb, op.name, body);
     if (op.noun == "label" && mine) return label(op.verb, parseBody(body, "label"));
     if (op.noun == "registry" && op.verb == "put") {

@@ -5,7 +5,7 @@
 // auctions, claims, scale to zero, and lattice state surviving a host killed with SIGKILL.
 // Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Checker, ctl, eventLog, freePort, isObj, keys, killAll, loadNats, startHost, startNats, until } from "./harness.mjs";
@@ -107,12 +107,17 @@ async function main() {
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture("http_hello_world_rust.wasm"), component_id: "hello", count: 5 });
   t.check(r.success === true && !("response" in r), "scale: ack");
   const scaled = await ev.find("component_scaled", (d) => d.component_id === "hello", 30000);
-  t.check(keys(scaled.ev.data) === "annotations,component_id,host_id,image_ref,max_instances,public_key".replace(",public_key", "") &&
+  // The Rust hello world is signed (wascap JWT in a wasmcloud_jwt section): its claims show up.
+  t.check(keys(scaled.ev.data) === "annotations,claims,component_id,host_id,image_ref,max_instances,public_key" &&
           scaled.ev.data.max_instances === 5 && scaled.ev.data.host_id === id1, `component_scaled: data (${keys(scaled.ev.data)})`);
+  t.check(scaled.ev.data.public_key === "MBFFVNGFK3IA2ZXXG5DQXQNYM6TNG45PHJMJIJFVFI6YKS3XTXL3DRRK" &&
+          scaled.ev.data.claims.name === "http-hello-world" &&
+          keys(scaled.ev.data.claims) === "call_alias,expires_human,issuer,name,not_before_human,revision,tags,version",
+          `component_scaled: claims of a signed component (${keys(scaled.ev.data.claims)})`);
   r = await ctl(nc, `${P}.host.get.${id1}`);
   const comp = r.response.components.find((c) => c.id === "hello");
-  t.check(comp && comp.image_ref === fixture("http_hello_world_rust.wasm") && comp.max_instances === 5 && comp.revision === 0,
-          "inventory: lists the component");
+  t.check(comp && comp.image_ref === fixture("http_hello_world_rust.wasm") && comp.max_instances === 5 && comp.revision === 0 &&
+          comp.name === "http-hello-world", "inventory: lists the component, named from its claims");
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "file:///nonexistent.wasm", component_id: "ghost", count: 1 });
   t.check(r.success === true, "scale of a missing file: acknowledged");
   const failed = await ev.find("component_scale_failed", (d) => d.component_id === "ghost");
@@ -122,6 +127,13 @@ async function main() {
   await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: `file://${junk}`, component_id: "junk", count: 1 });
   const junkFailed = await ev.find("component_scale_failed", (d) => d.component_id === "junk");
   t.check(junkFailed.ev.data.error.length > 0, `malformed wasm: scale fails (${junkFailed.ev.data.error})`);
+  const tampered = Buffer.from(readFileSync(path.join(fixtures, "http_hello_world_rust.wasm")));
+  tampered[Math.floor(tampered.length / 3)] ^= 1;
+  const tamperedFile = path.join(stateDir, "tampered.wasm");
+  writeFileSync(tamperedFile, tampered);
+  await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: `file://${tamperedFile}`, component_id: "tampered", count: 1 });
+  const tamperedFailed = await ev.find("component_scale_failed", (d) => d.component_id === "tampered");
+  t.check(/modified after signing/.test(tamperedFailed.ev.data.error), `a signed component modified after signing is refused (${tamperedFailed.ev.data.error})`);
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "ghcr.io/x/y:1.0", component_id: "oci", count: 1 });
   const oci = await ev.find("component_scale_failed", (d) => d.component_id === "oci");
   t.check(/OCI/.test(oci.ev.data.error), "OCI reference: clear error");
@@ -193,7 +205,13 @@ async function main() {
 
   // ---- claims
   r = await ctl(nc, `${P}.claims.get`);
-  t.check(r.success === true && Array.isArray(r.response), "claims get: a list");
+  const claim = (r.response || []).find((c) => c.sub === "MBFFVNGFK3IA2ZXXG5DQXQNYM6TNG45PHJMJIJFVFI6YKS3XTXL3DRRK");
+  t.check(r.success === true && claim && claim.subject === claim.sub && claim.issuer === claim.iss && claim.rev === "0" &&
+          claim.name === "http-hello-world" && claim.tags === "wasmcloud.com/experimental",
+          "claims get: the signed component's claims, wasmCloud's string map");
+  const kvClaims = await kv.get(`CLAIMS_${claim ? claim.sub : "x"}`);
+  t.check(kvClaims && JSON.parse(new TextDecoder().decode(kvClaims.value)).name === "http-hello-world",
+          "KV: CLAIMS_{subject} stored");
 
   // ---- scale to zero
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture("http_hello_world_rust.wasm"), component_id: "hello", count: 0 });
