@@ -16,9 +16,11 @@ struct CallTarget : Object {
 };
 
 void addConfig(component::Linker& l, const std::shared_ptr<WasmcloudHooks>& hooks) {
-  // store@0.2.0-draft and runtime@0.2.0-draft share the shape: get(key) ->
-  // result<option<string>, error>, get-all() -> result<list<tuple<string, string>>, error>.
-  for (std::string_view iface : {"wasi:config/store@0.2.0-draft", "wasi:config/runtime@0.2.0-draft"}) {
+  // store@0.2.0-draft (wasmCloud 1.x), store@0.2.0-rc.1 (newer wasmCloud components) and
+  // runtime@0.2.0-draft share the shape: get(key) -> result<option<string>, error>,
+  // get-all() -> result<list<tuple<string, string>>, error>.
+  for (std::string_view iface : {"wasi:config/store@0.2.0-draft", "wasi:config/store@0.2.0-rc.1",
+                                 "wasi:config/runtime@0.2.0-draft"}) {
     l.func(iface, "get", [hooks](CallContext&, Args& a) -> Expected<Val> {
       auto config = hooks->config ? hooks->config() : std::map<std::string, std::string>{};
       auto it = config.find(a.at(0).asString());

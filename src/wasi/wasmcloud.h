@@ -1,5 +1,5 @@
 // The interfaces a wasmCloud 1.x host implements itself for components (PROTOCOL.md §7.9, §7.10,
-// §4.3): wasi:config/{store,runtime}@0.2.0-draft (named config), wasi:logging/logging
+// §4.3): wasi:config/{store,runtime}@0.2.0-draft and store@0.2.0-rc.1 (named config), wasi:logging/logging
 // (unversioned and @0.1.0-draft) and wasmcloud:bus/lattice@{1.0.0,2.0.0} (choosing a link name).
 // The host supplies what they read and do through WasmcloudHooks, so this layer knows nothing of
 // links or the lattice. Host functions run with a WasiCtx as instance data.

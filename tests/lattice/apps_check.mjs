@@ -5,6 +5,7 @@
 // auctions, claims, scale to zero, and lattice state surviving a host killed with SIGKILL.
 // Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -118,6 +119,20 @@ async function main() {
   const comp = r.response.components.find((c) => c.id === "hello");
   t.check(comp && comp.image_ref === fixture("http_hello_world_rust.wasm") && comp.max_instances === 5 && comp.revision === 0 &&
           comp.name === "http-hello-world", "inventory: lists the component, named from its claims");
+  // An http:// reference: a local web server serves the component file.
+  const web = http.createServer((req, res) => {
+    if (req.url === "/hello.wasm") { res.writeHead(200); res.end(readFileSync(path.join(fixtures, "http_hello_world_rust.wasm"))); }
+    else { res.writeHead(404); res.end(); }
+  });
+  await new Promise((res) => web.listen(0, "127.0.0.1", res));
+  const webUrl = `http://127.0.0.1:${web.address().port}`;
+  await ctl(nc, `${P}.component.scale.${id2}`, { component_ref: `${webUrl}/hello.wasm`, component_id: "hello-web", count: 1 });
+  const fromWeb = await ev.find("component_scaled", (d) => d.component_id === "hello-web", 30000);
+  t.check(fromWeb.ev.data.image_ref === `${webUrl}/hello.wasm` && fromWeb.ev.data.host_id === id2, "scale from an http:// URL");
+  await ctl(nc, `${P}.component.scale.${id2}`, { component_ref: `${webUrl}/missing.wasm`, component_id: "web-404", count: 1 });
+  const web404 = await ev.find("component_scale_failed", (d) => d.component_id === "web-404");
+  t.check(/404/.test(web404.ev.data.error), `an http:// URL answering 404: scale fails (${web404.ev.data.error})`);
+  web.close();
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: "file:///nonexistent.wasm", component_id: "ghost", count: 1 });
   t.check(r.success === true, "scale of a missing file: acknowledged");
   const failed = await ev.find("component_scale_failed", (d) => d.component_id === "ghost");
