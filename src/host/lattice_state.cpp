@@ -223,10 +223,17 @@ Expected<void> ConfigStore::put(const std::string& name, const nlohmann::json& b
 }
 
 std::optional<nlohmann::json> ConfigStore::getRaw(const std::string& name) const {
-  std::lock_guard lock(mu_);
-  auto it = configs_.find(name);
-  if (it == configs_.end()) return std::nullopt;
-  return it->second;
+  {
+    std::lock_guard lock(mu_);
+    auto it = configs_.find(name);
+    if (it != configs_.end()) return it->second;
+  }
+  // Not seen by our watch (yet): KV is the truth (see firstMissing).
+  auto entry = mirror_->bucket().get(name);
+  if (!entry.ok() || !*entry) return std::nullopt;
+  auto json = nlohmann::json::parse((*entry)->value, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  return json;
 }
 
 std::optional<ConfigMap> ConfigStore::get(const std::string& name) const {
@@ -265,9 +272,11 @@ ConfigMap ConfigStore::merged(const std::vector<std::string>& names) const {
 }
 
 std::optional<std::string> ConfigStore::firstMissing(const std::vector<std::string>& names) const {
-  std::lock_guard lock(mu_);
+  // getRaw asks KV when our watch has not delivered a name yet: another host may have written it
+  // a moment ago (ctl config.put and link.put can be answered by different hosts of the queue
+  // group).
   for (const auto& n : names) {
-    if (!configs_.count(n)) return n;
+    if (!getRaw(n)) return n;
   }
   return std::nullopt;
 }

@@ -3,18 +3,20 @@
 // inventory, failures), the builtin http-server serving components through links, an
 // in-process component chain (inter_component_call_{caller,middleware,callee}), labels,
 // auctions, claims, scale to zero, and lattice state surviving a host killed with SIGKILL.
-// Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR
+// With TEST_COMPONENTS_DIR (tests/http/build_components.sh): wasi:config from named config
+// (merge order, live updates, deletion) and wasi:logging into the host log.
+// Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR [TEST_COMPONENTS_DIR]
 import { execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Checker, ctl, eventLog, freePort, isObj, keys, killAll, loadNats, startHost, startNats, until } from "./harness.mjs";
+import { uniqueLattice, Checker, ctl, eventLog, freePort, isObj, keys, killAll, loadNats, startHost, startNats, until } from "./harness.mjs";
 
-const [cumulus, modulesDir, fixtures] = process.argv.slice(2);
+const [cumulus, modulesDir, fixtures, testComponents] = process.argv.slice(2);
 const nats = loadNats(modulesDir);
 const t = new Checker();
-const lattice = "appstest";
+const lattice = uniqueLattice("appstest");
 const P = `wasmbus.ctl.v1.${lattice}`;
 const stateDir = mkdtempSync(path.join(tmpdir(), "cumulus-apps-test-"));
 const fixture = (name) => `file://${path.join(fixtures, name)}`;
@@ -190,7 +192,7 @@ async function main() {
   t.check(r.success === false, "a second http-server link under the same name is refused");
   r = await ctl(nc, `${P}.link.put`, { source_id: "http", target: "caller", name: "chain", wit_namespace: "wasi",
                                        wit_package: "http", interfaces: ["incoming-handler"], source_config: ["chain-http"] });
-  t.check(r.success === true, "link http-server -> caller (link name chain)");
+  t.check(r.success === true, `link http-server -> caller (link name chain): ${r.message}`);
   const chain = await until("chain over HTTP", () => { const x = curl(`http://127.0.0.1:${chainPort}/`); return x[0] !== 0 && x; });
   t.check(chain[0] === 200, `caller -> middleware -> callee over HTTP: ${chain[0]} ${JSON.stringify(chain[1])}`);
   await ctl(nc, `${P}.link.del`, { source_id: "middleware", wit_namespace: "wasmcloud", wit_package: "example" });
@@ -198,6 +200,38 @@ async function main() {
   t.check(broken[0] === 500, `chain without the middleware's link: 500 (${broken[0]})`);
   await ctl(nc, `${P}.link.put`, toCallee);
   t.check(curl(`http://127.0.0.1:${chainPort}/`)[0] === 200, "link restored: 200 again (routing is live)");
+
+  // ---- wasi:config and wasi:logging served by the host
+  const cfgWasm = testComponents && path.join(testComponents, "config_handler.wasm");
+  if (cfgWasm && existsSync(cfgWasm)) {
+    await ctl(nc, `${P}.config.put.app-base`, { greeting: "hello", extra: "x" });
+    await ctl(nc, `${P}.config.put.app-over`, { greeting: "override" });
+    await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: `file://${cfgWasm}`, component_id: "cfg", count: 2, config: ["app-base", "no-such"] });
+    const missing = await ev.find("component_scale_failed", (d) => d.component_id === "cfg");
+    t.check(/Config no-such does not exist/.test(missing.ev.data.error), `scale with a missing named config fails (${missing.ev.data.error})`);
+    await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: `file://${cfgWasm}`, component_id: "cfg", count: 2, config: ["app-base", "app-over"] });
+    await ev.find("component_scaled", (d) => d.component_id === "cfg", 30000);
+    const cfgPort = await freePort();
+    await ctl(nc, `${P}.config.put.cfg-http`, { address: `127.0.0.1:${cfgPort}` });
+    await ctl(nc, `${P}.link.put`, { source_id: "http", target: "cfg", name: "cfg", wit_namespace: "wasi", wit_package: "http",
+                                     interfaces: ["incoming-handler"], source_config: ["cfg-http"] });
+    const get = (key) => curl(`http://127.0.0.1:${cfgPort}/config/${key}`);
+    await until("config handler", () => get("extra")[0] === 200);
+    t.check(get("greeting")[1] === "override" && get("extra")[1] === "x",
+            "wasi:config: named configs merged in order, later names override");
+    t.check(get("nope")[0] === 404, "wasi:config: a missing key is none");
+    await ctl(nc, `${P}.config.put.app-over`, { greeting: "changed" });
+    t.check(await until("live config", () => get("greeting")[1] === "changed").catch(() => false),
+            "wasi:config: a config update applies live");
+    await ctl(nc, `${P}.config.del.app-over`);
+    t.check(await until("deleted config", () => get("greeting")[1] === "hello").catch(() => false),
+            "wasi:config: a deleted config no longer overrides");
+    t.check(curl(`http://127.0.0.1:${cfgPort}/log/hello-from-the-guest`)[1] === "logged\n", "wasi:logging: call answered");
+    t.check(await until("guest log line", () => /component cfg config-handler: hello-from-the-guest/.test(h1.log)).catch(() => false),
+            "wasi:logging: the guest's line is in the host log, with component id and context");
+  } else {
+    console.log("skip wasi:config/wasi:logging: no config_handler.wasm (tests/http/build_components.sh)");
+  }
 
   // ---- labels
   r = await ctl(nc, `${P}.label.put.${id1}`, { key: "tier", value: "gold" });

@@ -8,12 +8,17 @@
 // Usage: node cli_wire_check.mjs CUMULUS_BINARY NODE_MODULES_DIR
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { children, freePort, loadNats, sleep, until } from "./harness.mjs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { children, freePort, loadNats, sleep, startNats, uniqueLattice, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
-const { connect, StringCodec } = loadNats(modulesDir);
+const natsLib = loadNats(modulesDir);
+const { StringCodec } = natsLib;
+const stateDir = mkdtempSync(path.join(tmpdir(), "cumulus-cli-test-"));
 const sc = StringCodec();
-const lattice = "clitest";
+const lattice = uniqueLattice("clitest");
 const P = `wasmbus.ctl.v1.${lattice}`;
 const HOST = "NCLITESTHOSTAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";  // 56 chars like an nkey
 const OTHER_HOST = "NOTHERHOSTBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
@@ -405,13 +410,9 @@ async function noServer() {
 
 async function main() {
   await noServer();
-  const port = await freePort();
-  url = `nats://127.0.0.1:${port}`;
-  const server = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  children.push(server);
-  const nc = await until("nats-server", async () => {
-    try { return await connect({ servers: url, reconnect: false }); } catch { return null; }
-  });
+  const started = await startNats(natsLib, stateDir);
+  url = started.url;
+  const nc = started.nc;
   await startResponder(nc);
   await hostQueries();
   await linkCommands();
@@ -425,6 +426,7 @@ async function main() {
 
 main().catch((e) => { console.log(`FAIL ${e.stack || e}`); failures++; }).finally(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  rmSync(stateDir, { recursive: true, force: true });
   console.log(failures ? `${failures} check(s) failed` : "all CLI wire checks passed");
   process.exit(failures ? 1 : 0);
 });

@@ -7,12 +7,13 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, isObj, keys, loadNats, until } from "./harness.mjs";
+import { isObj, keys, loadNats, startNats, uniqueLattice, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
-const { connect, StringCodec } = loadNats(modulesDir);
+const nats = loadNats(modulesDir);
+const { StringCodec } = nats;
 const sc = StringCodec();
-const lattice = "ctltest";
+const lattice = uniqueLattice("ctltest");
 const P = `wasmbus.ctl.v1.${lattice}`;
 let failures = 0;
 const children = [];
@@ -34,14 +35,8 @@ function startHost(url, label) {
 }
 
 async function main() {
-  const port = await freePort();
-  const url = `nats://127.0.0.1:${port}`;
-  const server = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", stateDir],
-                       { stdio: "ignore" });
+  const { url, nc, proc: server } = await startNats(nats, stateDir);
   children.push(server);
-  const nc = await until("nats-server", async () => {
-    try { return await connect({ servers: url, reconnect: false }); } catch { return null; }
-  });
   const events = [];
   const evsub = nc.subscribe(`wasmbus.evt.${lattice}.>`);
   (async () => { for await (const m of evsub) events.push({ subject: m.subject, ev: JSON.parse(sc.decode(m.data)) }); })();

@@ -23,6 +23,9 @@ export class Checker {
 export const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 export const keys = (o) => Object.keys(o).sort().join(",");
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A lattice name unique to this run: tests sharing a machine (or a nats-server) never see each
+// other's hosts.
+export const uniqueLattice = (base) => `${base}-${process.pid}-${Date.now().toString(36)}`;
 
 export function freePort() {
   return new Promise((resolve) => {
@@ -43,13 +46,19 @@ export async function until(what, fn, ms = 10000) {
 
 export const children = [];
 
+// Starts nats-server (JetStream in `stateDir`). Without `port` the server picks a free one itself
+// (`-p -1`) and the test reads it from the server's log, so tests running side by side cannot
+// race for a port; a restart passes the port it had.
 export async function startNats(nats, stateDir, port) {
-  port = port || await freePort();
-  const url = `nats://127.0.0.1:${port}`;
-  const proc = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", stateDir],
-                     { stdio: "ignore" });
+  const proc = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port || -1), "-sd", stateDir],
+                     { stdio: ["ignore", "ignore", "pipe"] });
   children.push(proc);
   proc.exited = new Promise((r) => proc.on("exit", (code) => r(code)));
+  let log = "";
+  proc.stderr.on("data", (d) => { log += d; });
+  port = port || Number(await until("nats-server's port",
+    () => (log.match(/Listening for client connections on [\d.]+:(\d+)/) || [])[1]));
+  const url = `nats://127.0.0.1:${port}`;
   const nc = await until("nats-server", async () => {
     try { return await nats.connect({ servers: url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 }); } catch { return null; }
   });
@@ -59,9 +68,11 @@ export async function startNats(nats, stateDir, port) {
 // Starts `cumulus host`; `child.idPromise` resolves to its host id once it printed it.
 export function startHost(cumulus, url, lattice, extra = []) {
   const c = spawn(cumulus, ["host", "--lattice", lattice, "--nats-url", url, ...extra],
-                  { stdio: ["ignore", "pipe", "inherit"] });
+                  { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
+  c.log = "";  // its stderr (the host log), also passed through
   c.stdout.on("data", (d) => { out += d; });
+  c.stderr.on("data", (d) => { c.log += d; process.stderr.write(d); });
   children.push(c);
   c.exited = new Promise((r) => c.on("exit", (code) => r(code)));
   let exitCode = null;

@@ -10,12 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Checker, children, ctl, eventLog, freePort, killAll, loadNats, sleep, startNats, until } from "./harness.mjs";
+import { uniqueLattice, Checker, children, ctl, eventLog, freePort, killAll, loadNats, sleep, startNats, until } from "./harness.mjs";
 
 const [cumulus, modulesDir, fixtures, testComponents] = process.argv.slice(2);
 const nats = loadNats(modulesDir);
 const t = new Checker();
-const lattice = "multihost";
+const lattice = uniqueLattice("multihost");
 const P = `wasmbus.ctl.v1.${lattice}`;
 const stateDir = mkdtempSync(path.join(tmpdir(), "cumulus-multihost-test-"));
 const fixture = (name) => `file://${path.join(fixtures, name)}`;
@@ -50,8 +50,7 @@ async function scale(nc, ev, hostId, id, file, count = 4) {
 }
 
 async function main() {
-  const natsPort = await freePort();
-  let { url, nc, proc: natsProc } = await startNats(nats, stateDir, natsPort);
+  let { url, nc, port: natsPort, proc: natsProc } = await startNats(nats, stateDir);
   const ev = eventLog(nc, lattice);
   await nc.flush();
   const [h1, h2, h3] = [startHost(url, "a"), startHost(url, "b"), startHost(url, "c")];
