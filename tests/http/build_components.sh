@@ -11,6 +11,9 @@ OUT="${1:-$ROOT/build/test-components}"
 # The real path: jco's in-process wasm-tools cannot read WIT through a symlinked ../shared.
 FIXTURES="$(realpath "$ROOT/../shared/fixtures")"
 mkdir -p "$OUT"
+# HTTP and lattice tests build into the same directory and may start together (ctest -j).
+exec 9>"$OUT/.build.lock"
+flock 9
 . "$FIXTURES/toolchains/env.sh"
 for src in "$ROOT"/tests/http/components/*.c; do
   name="$(basename "$src" .c)"
