@@ -190,29 +190,42 @@ Expected<std::unique_ptr<WrpcCall>> WrpcClient::start(
     std::string_view params, const Headers& headers, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   std::string subject = wrpcSubject(prefix, instance, function);
-  CUMULUS_TRY(std::string rc, NatsConnection::newInbox());
-  // Both subscriptions precede the publish on this connection, so the server has them before
-  // anyone can answer.
-  CUMULUS_TRY(auto handshake, nc_.subscribeSync(rc));
-  CUMULUS_TRY(auto incoming, nc_.subscribeSync(rc + ".>"));
   int64_t max_payload = nc_.maxPayload();
   if (max_payload <= 0) {
     return makeError(ErrorCode::kIo, "not connected to NATS: cannot invoke {}", subject);
   }
-  // What fits in the first message next to the reply subject and headers, counted as
-  // wrpc-transport-nats counts it; the rest follows on Rs.params after the handshake.
-  const auto limit = static_cast<size_t>(max_payload);
-  const size_t overhead = rc.size() + wrpcHeaderBytes(headers);
-  const size_t room = limit > overhead ? limit - overhead : 0;
-  size_t first = std::min(params.size(), room);
-  CUMULUS_TRY_VOID(nc_.publishMsg(subject, rc, params.substr(0, first), headers));
-
-  auto hs = handshake->next(std::max(until(deadline), std::chrono::milliseconds(1)));
-  if (!hs.ok()) {
+  // A server answers the handshake as soon as it takes the invocation. None within the handshake
+  // timeout means the message went to a server that is gone (killed before NATS noticed) or
+  // swamped: invoke again, until the call's deadline. Safe: a server runs the function only
+  // after the client sent the parameters' end, which only the accepted attempt gets.
+  std::string rc;
+  std::unique_ptr<SyncSubscription> incoming;
+  size_t first = 0;
+  Expected<Message> hs = Error(ErrorCode::kInternal, "no attempt");
+  for (int attempt = 0;; ++attempt) {
+    CUMULUS_TRY(rc, NatsConnection::newInbox());
+    // Both subscriptions precede the publish on this connection, so the server has them before
+    // anyone can answer.
+    CUMULUS_TRY(auto handshake, nc_.subscribeSync(rc));
+    CUMULUS_TRY(incoming, nc_.subscribeSync(rc + ".>"));
+    // What fits in the first message next to the reply subject and headers, counted as
+    // wrpc-transport-nats counts it; the rest follows on Rs.params after the handshake.
+    const auto limit = static_cast<size_t>(max_payload);
+    const size_t overhead = rc.size() + wrpcHeaderBytes(headers);
+    const size_t room = limit > overhead ? limit - overhead : 0;
+    first = std::min(params.size(), room);
+    CUMULUS_TRY_VOID(nc_.publishMsg(subject, rc, params.substr(0, first), headers));
+    auto wait = std::min(until(deadline), opts_.handshake_timeout);
+    hs = handshake->next(std::max(wait, std::chrono::milliseconds(1)));
+    if (hs.ok()) break;
     if (hs.error().code() != ErrorCode::kResourceLimit) return std::move(hs).error();
-    return makeError(ErrorCode::kResourceLimit,
-                     "timed out after {} ms waiting for {} to accept the invocation",
-                     timeout.count(), subject);
+    if (until(deadline).count() <= 0) {
+      return makeError(ErrorCode::kResourceLimit,
+                       "timed out after {} ms waiting for {} to accept the invocation ({} attempts)",
+                       timeout.count(), subject, attempt + 1);
+    }
+    log().debug("wrpc: no handshake from {} within {} ms; invoking again", subject,
+                opts_.handshake_timeout.count());
   }
   if (hs->status == 503) {
     return makeError(ErrorCode::kNotFound,
@@ -232,7 +245,6 @@ Expected<std::unique_ptr<WrpcCall>> WrpcClient::start(
     return makeError(ErrorCode::kInvalidArgument,
                      "the server of {} answered the handshake without a reply subject", subject);
   }
-  handshake.reset();
   std::string params_subject = hs->reply + ".params";
   if (auto w = writeChunked(nc_, params_subject, params.substr(first)); !w.ok()) {
     Error e = std::move(w).error();

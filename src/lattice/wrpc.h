@@ -94,6 +94,9 @@ class WrpcCall {
 };
 
 struct WrpcClientOptions {
+  // How long one attempt waits for the server's handshake before invoking again (within the
+  // call's timeout); see WrpcClient::start.
+  std::chrono::milliseconds handshake_timeout{2000};
   // Bound on the result bytes one call buffers (synchronous results plus async messages not read
   // yet); beyond it the call fails with kResourceLimit.
   size_t max_result_bytes = size_t{64} << 20;
@@ -103,8 +106,9 @@ class WrpcClient {
  public:
   explicit WrpcClient(NatsConnection& nc, WrpcClientOptions opts = {}) : nc_(nc), opts_(opts) {}
 
-  // Publishes the invocation, waits for the server's handshake and sends the remaining parameter
-  // bytes and the end of the parameter channel. `prefix` is `{lattice}.{target id}`; `instance`
+  // Publishes the invocation, waits for the server's handshake (invoking again when none comes
+  // within the handshake timeout: the message may have gone to a server that just died) and
+  // sends the remaining parameter bytes and the end of the parameter channel. `prefix` is `{lattice}.{target id}`; `instance`
   // e.g. "wrpc:keyvalue/store@0.2.0-draft" (empty for root functions). `timeout` bounds the
   // handshake and the synchronous results.
   Expected<std::unique_ptr<WrpcCall>> start(

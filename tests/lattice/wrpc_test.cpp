@@ -316,6 +316,37 @@ TEST_F(WrpcFixture, QueueGroupLoadBalancesAcrossServers) {
   EXPECT_GT(count_b.load(), 0);
 }
 
+// A queue-group member that takes invocations and never answers (a host killed before NATS
+// noticed): calls routed to it are invoked again after the handshake timeout, reach the live
+// server, and run exactly once.
+TEST_F(WrpcFixture, InvocationsLostToADeadMemberAreRetried) {
+  auto dead_conn = connect();
+  auto live_conn = connect();
+  auto client_conn = connect();
+  ASSERT_TRUE(dead_conn && live_conn && client_conn);
+  std::atomic<int> swallowed{0}, served{0};
+  auto hole = dead_conn->subscribe(wrpcSubject("default.retry", "", "f"),
+                                   [&](const Message&) { ++swallowed; }, "default.retry");
+  ASSERT_TRUE(hole.ok());
+  WrpcServer live(*live_conn);
+  auto ex = live.serve("default.retry", "", "f", [&](std::string_view p, const Headers&) -> Expected<std::string> {
+    ++served;
+    return std::string(p);
+  });
+  ASSERT_TRUE(ex.ok());
+  ASSERT_TRUE(dead_conn->flush(2s).ok() && live_conn->flush(2s).ok());
+  WrpcClientOptions opts;
+  opts.handshake_timeout = 100ms;
+  WrpcClient client(*client_conn, opts);
+  for (int i = 0; i < 20; ++i) {
+    auto out = client.invoke("default.retry", "", "f", "x", {}, 5s);
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    EXPECT_EQ(*out, "x");
+  }
+  EXPECT_EQ(served.load(), 20);      // every call ran once, on the live server
+  EXPECT_GT(swallowed.load(), 0);    // and some first went to the dead member
+}
+
 TEST_F(WrpcFixture, HandlerErrorEndsResultsInsteadOfHanging) {
   auto server_conn = connect();
   auto client_conn = connect();
