@@ -176,6 +176,40 @@ async function main() {
   t.check(r.response.providers.some((p) => p.id === "http" && p.image_ref === "wasmcloud+builtin://http-server"),
           "inventory: lists the provider");
 
+  // ---- component.update: the running id switches to another image, live behind its link
+  const cHello = `file://${path.resolve(fixtures, "../../toolchains/c-http/hello_http.component.wasm")}`;
+  r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "hello", new_component_ref: cHello, host_id: id1 });
+  t.check(r.success === true && r.message === `component hello updating from ${fixture("http_hello_world_rust.wasm")} to ${cHello}`,
+          `update: ack names both references (${r.message})`);
+  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.image_ref === cHello && d.max_instances === 5, 30000);
+  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.image_ref === fixture("http_hello_world_rust.wasm") && d.max_instances === 0);
+  t.check(true, "update: component_scaled for the new image (same max) and max 0 for the old one");
+  const updated = await until("updated component answers", () => { const x = curl(`http://127.0.0.1:${port}/`); return /from C/.test(x[1]) && x; });
+  t.check(updated[0] === 200, `update: the link serves the new image (${JSON.stringify(updated[1])})`);
+  r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "hello", new_component_ref: cHello });
+  t.check(r.success === true && /already updated/.test(r.message), "update to the same image: nothing to do");
+  r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "nobody", new_component_ref: cHello });
+  t.check(r.success === false && r.message === "component nobody not found", "update of a component not running: not found");
+  r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "hello", new_component_ref: fixture("http_hello_world_rust.wasm") });
+  await until("rust again", () => /Rust/.test(curl(`http://127.0.0.1:${port}/`)[1]));
+
+  // ---- a link to a target that runs nowhere: accepted (it may start later); calls fail clearly
+  await ctl(nc, `${P}.config.put.ghost-http`, { address: `127.0.0.1:${await freePort()}` });
+  r = await ctl(nc, `${P}.link.put`, { source_id: "http", target: "ghost-target", name: "ghost", wit_namespace: "wasi",
+                                       wit_package: "http", interfaces: ["incoming-handler"], source_config: ["ghost-http"] });
+  t.check(r.success === true, "link to a target that is not running: accepted");
+  const ghostPort = (await ctl(nc, `${P}.config.get.ghost-http`)).response.address.split(":")[1];
+  const ghost = await until("ghost route", () => { const x = curl(`http://127.0.0.1:${ghostPort}/`); return x[0] !== 0 && x; });
+  t.check(ghost[0] === 503 && /ghost-target is not running/.test(ghost[1]), `its requests get 503 naming the target (${ghost[0]})`);
+
+  // ---- a ctl payload beyond NATS max_payload is refused by NATS; the hosts carry on
+  let tooBig = false;
+  try { await ctl(nc, `${P}.config.put.huge`, { blob: "x".repeat(2 << 20) }, 2000); } catch (e) { tooBig = /MAX_PAYLOAD|payload/i.test(String(e)); }
+  t.check(tooBig, "a 2 MiB ctl request is refused by NATS (max_payload)");
+  r = await ctl(nc, `${P}.config.put.large`, { blob: "y".repeat(512 << 10) });
+  t.check(r.success === true && (await ctl(nc, `${P}.config.get.large`)).response.blob.length === 512 << 10,
+          "a 512 KiB config round-trips");
+
   // ---- in-process component chain: caller -> middleware -> callee
   for (const [id, file] of [["caller", "inter_component_call_caller.wasm"], ["middleware", "inter_component_call_middleware.wasm"],
                             ["callee", "inter_component_call_callee.wasm"]]) {
