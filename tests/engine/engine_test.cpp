@@ -153,6 +153,32 @@ TEST_P(EngineTest, MemoryLimitStopsGrowth) {
   EXPECT_NE(big.error().message().find("memory limit"), std::string::npos) << big.error().message();
 }
 
+// Linear memories are recycled (their reservations keep the read-write prefix): a new instance
+// must still see zeroed memory of exactly its size, with out-of-bounds accesses trapping, whether
+// it is smaller or larger than the one before.
+TEST_P(EngineTest, RecycledMemoryIsZeroAndBoundedBySize) {
+  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "the interpreter has its own memory";
+  const char* text = R"((module (memory (export "m") %d)
+    (func (export "peek") (param i32) (result i32) local.get 0 i32.load)
+    (func (export "poke") (param i32 i32) local.get 0 local.get 1 i32.store)))";
+  char buf[512];
+  for (int round = 0; round < 3; ++round) {
+    for (int pages : {3, 1, 2, 4}) {
+      std::snprintf(buf, sizeof buf, text, pages);
+      auto inst = instantiate(buf);
+      ASSERT_TRUE(inst);
+      for (int page = 0; page < pages; ++page) {
+        auto r = inst->call("peek", {Value::i32(uint32_t(page * 65536 + 100))});
+        ASSERT_TRUE(r.ok());
+        EXPECT_EQ((*r)[0].cell.i32, 0u) << "stale data in page " << page << " of " << pages;
+        ASSERT_TRUE(inst->call("poke", {Value::i32(uint32_t(page * 65536 + 100)), Value::i32(0xdeadbeef)}).ok());
+      }
+      EXPECT_EQ(trapOf(*inst, "peek", {Value::i32(uint32_t(pages * 65536))}), WASM_RT_TRAP_OOB)
+          << "access just past " << pages << " pages";
+    }
+  }
+}
+
 const char* kLoops = R"((module
   (func (export "spin") (loop $l (br $l)))
   (func (export "count") (param i32) (result i32) (local i32)

@@ -33,7 +33,13 @@ thread_local ThreadState* t_state = nullptr;
 std::atomic<uintptr_t> g_reservations[kMaxReservations];
 std::atomic<size_t> g_reservation_high{0};
 std::mutex g_mem_mutex;
-std::vector<uint8_t*> g_pool;  // GUARDED_BY(g_mem_mutex): PROT_NONE reservations ready for reuse
+// Reservations ready for reuse: `accessible` leading bytes are read-write and zero (their pages
+// were dropped), the rest PROT_NONE. GUARDED_BY(g_mem_mutex).
+struct Pooled {
+  uint8_t* base;
+  uint64_t accessible;
+};
+std::vector<Pooled> g_pool;
 uint64_t g_live = 0;           // GUARDED_BY(g_mem_mutex)
 
 struct sigaction g_prev_segv, g_prev_bus;
@@ -123,37 +129,68 @@ void checkPendingInterrupt(ThreadState& ts) {
   if (ts.interrupt_requested.exchange(false)) raiseTrap(CUMULUS_TRAP_INTERRUPTED);
 }
 
-uint8_t* takeReservation() {
+// A reservation whose first `bytes` are read-write and zero and whose rest is PROT_NONE.
+// Recycled reservations keep their read-write prefix from the last use (zeroed by dropping its
+// pages), so re-instantiating the same module costs no protection change at all: only the
+// difference in size is re-protected. Syscalls run outside the lock.
+uint8_t* takeReservation(uint64_t bytes) {
+  Pooled got{nullptr, 0};
   {
     std::lock_guard lock(g_mem_mutex);
     if (!g_pool.empty()) {
-      uint8_t* base = g_pool.back();
+      got = g_pool.back();
       g_pool.pop_back();
-      ++g_live;
-      registerReservation(base);
-      return base;
     }
   }
-  void* p = mmap(nullptr, kReservationBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
-  if (p == MAP_FAILED) return nullptr;
+  if (got.base) {
+    bool ok = true;
+    if (got.accessible > bytes) {
+      ok = mprotect(got.base + bytes, got.accessible - bytes, PROT_NONE) == 0;
+    } else if (got.accessible < bytes) {
+      ok = mprotect(got.base + got.accessible, bytes - got.accessible, PROT_READ | PROT_WRITE) == 0;
+    }
+    if (!ok) {
+      munmap(got.base, kReservationBytes);
+      got.base = nullptr;
+    }
+  }
+  if (!got.base) {
+    void* p = mmap(nullptr, kReservationBytes, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    got.base = static_cast<uint8_t*>(p);
+    if (bytes && mprotect(got.base, bytes, PROT_READ | PROT_WRITE) != 0) {
+      munmap(p, kReservationBytes);
+      return nullptr;
+    }
+  }
   std::lock_guard lock(g_mem_mutex);
   ++g_live;
-  registerReservation(static_cast<uint8_t*>(p));
-  return static_cast<uint8_t*>(p);
+  registerReservation(got.base);
+  return got.base;
 }
 
-void returnReservation(uint8_t* base, uint64_t used_bytes) {
+// `accessible` is the read-write prefix (the memory's size when it was freed).
+void returnReservation(uint8_t* base, uint64_t accessible) {
+  bool pool;
+  {
+    std::lock_guard lock(g_mem_mutex);
+    unregisterReservation(base);
+    --g_live;
+    pool = g_pool.size() < kMaxPooled;
+  }
+  if (!pool) {
+    munmap(base, kReservationBytes);
+    return;
+  }
+  // Drop the pages: they read as zero next time (a fresh instance must never see old data).
+  if (accessible && madvise(base, accessible, MADV_DONTNEED) != 0) {
+    munmap(base, kReservationBytes);
+    return;
+  }
   std::lock_guard lock(g_mem_mutex);
-  unregisterReservation(base);
-  --g_live;
   if (g_pool.size() < kMaxPooled) {
-    // Drop the pages (they read as zero next time) and make the range inaccessible again.
-    if (used_bytes) {
-      madvise(base, used_bytes, MADV_DONTNEED);
-      mprotect(base, used_bytes, PROT_NONE);
-    }
-    g_pool.push_back(base);
+    g_pool.push_back({base, accessible});
   } else {
     munmap(base, kReservationBytes);
   }
@@ -380,10 +417,9 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* mem, uint32_t initial_pages, uint
   }
   sig_atomic_t saved = ts.mode;
   ts.mode = int(Mode::kRuntime);
-  uint8_t* base = takeReservation();
-  bool ok = base && (bytes == 0 || mprotect(base, bytes, PROT_READ | PROT_WRITE) == 0);
+  uint8_t* base = takeReservation(bytes);
   ts.mode = saved;
-  if (!ok) {
+  if (!base) {
     ts.host_message = "cannot reserve linear memory";
     raiseTrap(CUMULUS_TRAP_RESOURCE);
   }
