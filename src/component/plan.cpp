@@ -600,6 +600,7 @@ Expected<std::shared_ptr<ComponentPlan>> ComponentPlan::create(engine::Engine& e
   } catch (const PlanError& e) {
     return makeError(e.code, "{}", e.message);
   }
+  makeCoreHostFuncs(p);
   return plan;
 }
 

@@ -132,6 +132,13 @@ struct PlanData {
   std::vector<LocalResourceDef> local_resources;
   std::vector<StaticInstance> statics;
   std::map<std::string, Item, std::less<>> exports;
+  // The core host functions of canon lower and the resource built-ins, made once per plan and
+  // shared by its instances (they find their ComponentInstance through the calling core
+  // instance's user data). Built by ComponentPlan::create (runtime.cpp: makeCoreHostFuncs).
+  std::vector<engine::Extern> lowered, builtin_funcs;
 };
+
+// Fills PlanData::lowered and builtin_funcs.
+void makeCoreHostFuncs(PlanData& p);
 
 }  // namespace cumulus::component

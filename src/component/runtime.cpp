@@ -76,7 +76,6 @@ struct CachedOpts {
 
 struct ComponentInstance::State {
   std::vector<std::shared_ptr<engine::Instance>> cores;
-  std::vector<engine::Extern> lowered, builtins;
   std::vector<std::unique_ptr<ResourceType>> locals;
   std::vector<HandleTable> tables;  // per static instance
   std::vector<uint8_t> entered;     // per static instance: on the call stack
@@ -103,9 +102,9 @@ class Runtime {
         if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
         return st_.cores[r.index]->exportAt(r.export_index);
       case CoreRef::Kind::kLowered:
-        return st_.lowered[r.index];
+        return p_.lowered[r.index];
       case CoreRef::Kind::kBuiltin:
-        return st_.builtins[r.index];
+        return p_.builtin_funcs[r.index];
     }
     return {};
   }
@@ -432,6 +431,38 @@ class Runtime {
 
 }  // namespace
 
+void makeCoreHostFuncs(PlanData& p) {
+  // The calling core instance belongs to the component instance its user data names.
+  auto owner = [](engine::Caller& caller) -> ComponentInstance& {
+    return *static_cast<ComponentInstance*>(caller.instance()->userData());
+  };
+  p.lowered.clear();
+  p.lowered.reserve(p.lowers.size());
+  for (size_t i = 0; i < p.lowers.size(); ++i) {
+    auto f = std::make_shared<engine::HostFunc>();
+    f->type.params = p.lowers[i].sig.params;
+    f->type.results = p.lowers[i].sig.results;
+    f->name = p.lowers[i].name;
+    f->callback = [owner, i](engine::Caller& caller, engine::Cell* cells) -> Expected<void> {
+      ComponentInstance& self = owner(caller);
+      return Runtime(self, self.plan().data()).callLowered(static_cast<uint32_t>(i), cells);
+    };
+    p.lowered.push_back(engine::makeHostFunc(std::move(f)));
+  }
+  p.builtin_funcs.clear();
+  for (size_t i = 0; i < p.builtins.size(); ++i) {
+    auto f = std::make_shared<engine::HostFunc>();
+    f->type.params = {engine::ValType::kI32};
+    if (p.builtins[i].kind != Canon::Kind::kResourceDrop) f->type.results = {engine::ValType::kI32};
+    f->name = "resource builtin";
+    f->callback = [owner, i](engine::Caller& caller, engine::Cell* cells) -> Expected<void> {
+      ComponentInstance& self = owner(caller);
+      return Runtime(self, self.plan().data()).callBuiltin(static_cast<uint32_t>(i), cells);
+    };
+    p.builtin_funcs.push_back(engine::makeHostFunc(std::move(f)));
+  }
+}
+
 Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
     void* data, const InstantiateOptions& options) const {
   const PlanData& p = *data_;
@@ -454,31 +485,11 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   st.no_leave.assign(p.statics.size(), 0);
   st.lift_cache.resize(p.lifts.size());
   st.lower_cache.resize(p.lowers.size());
-  st.lowered.reserve(p.lowers.size());
-  for (size_t i = 0; i < p.lowers.size(); ++i) {
-    auto f = std::make_shared<engine::HostFunc>();
-    f->type.params = p.lowers[i].sig.params;
-    f->type.results = p.lowers[i].sig.results;
-    f->name = p.lowers[i].name;
-    f->callback = [self, i](engine::Caller&, engine::Cell* cells) -> Expected<void> {
-      return Runtime(*self, self->plan().data()).callLowered(static_cast<uint32_t>(i), cells);
-    };
-    st.lowered.push_back(engine::makeHostFunc(std::move(f)));
-  }
-  for (size_t i = 0; i < p.builtins.size(); ++i) {
-    auto f = std::make_shared<engine::HostFunc>();
-    f->type.params = {engine::ValType::kI32};
-    if (p.builtins[i].kind != Canon::Kind::kResourceDrop) f->type.results = {engine::ValType::kI32};
-    f->name = "resource builtin";
-    f->callback = [self, i](engine::Caller&, engine::Cell* cells) -> Expected<void> {
-      return Runtime(*self, self->plan().data()).callBuiltin(static_cast<uint32_t>(i), cells);
-    };
-    st.builtins.push_back(engine::makeHostFunc(std::move(f)));
-  }
   Runtime rt(*inst, p);
   engine::InstanceOptions io;
   io.memory_limit_bytes = options.memory_limit_bytes;
   io.store = &st.store;
+  io.user_data = self;
   st.cores.resize(p.steps.size());
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const CoreStep& step = p.steps[i];

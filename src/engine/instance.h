@@ -88,6 +88,9 @@ class Store {
 struct InstanceOptions {
   uint64_t memory_limit_bytes = 4ull << 30;  // per linear memory
   Store* store = nullptr;                    // optional: see Store
+  // The embedder's pointer for this instance, given back by userData(): host functions shared
+  // by many instances find their caller's state through it (Caller::instance()->userData()).
+  void* user_data = nullptr;
 };
 
 struct CallOptions {
@@ -106,6 +109,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Instance& operator=(const Instance&) = delete;
 
   const Module& module() const { return *module_; }
+  void* userData() const { return options_.user_data; }
   Tier tier() const;
   std::optional<Extern> getExport(std::string_view name);
   // Export `index` of module().info().exports (bounds-checked by the caller).
