@@ -16,8 +16,18 @@ VT join(VT a, VT b) {
 
 }  // namespace
 
+size_t computeFlatCount(const CType* t);
+
 size_t flatCount(const CType* t) {
   if (!t) return 0;
+  if (uint32_t c = t->layout.flat_plus1.load(std::memory_order_relaxed)) return c - 1;
+  size_t n = computeFlatCount(t);
+  t->layout.flat_plus1.store(static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX - 1)) + 1,
+                             std::memory_order_relaxed);
+  return n;
+}
+
+size_t computeFlatCount(const CType* t) {
   switch (t->kind) {
     case K::kPrim:
       return t->prim == Prim::kString ? 2 : 1;
@@ -51,7 +61,24 @@ size_t flatCount(const CType* t) {
   }
 }
 
+uint32_t computeAlignment(const CType& t);
+uint32_t computeSize(const CType& t);
+
 uint32_t alignment(const CType& t) {
+  if (uint32_t a = t.layout.align.load(std::memory_order_relaxed)) return a;
+  uint32_t a = computeAlignment(t);
+  t.layout.align.store(a, std::memory_order_relaxed);
+  return a;
+}
+
+uint32_t size(const CType& t) {
+  if (uint32_t s = t.layout.size_plus1.load(std::memory_order_relaxed)) return s - 1;
+  uint32_t s = computeSize(t);
+  if (s != UINT32_MAX) t.layout.size_plus1.store(s + 1, std::memory_order_relaxed);
+  return s;
+}
+
+uint32_t computeAlignment(const CType& t) {
   switch (t.kind) {
     case K::kPrim:
       switch (t.prim) {
@@ -102,7 +129,7 @@ uint32_t alignment(const CType& t) {
   }
 }
 
-uint32_t size(const CType& t) {
+uint32_t computeSize(const CType& t) {
   switch (t.kind) {
     case K::kPrim:
       switch (t.prim) {

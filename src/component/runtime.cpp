@@ -290,7 +290,7 @@ class Runtime {
       }
       cells.resize(std::max<size_t>({cells.size(), d.sig.results.size(), 1}));
       ran = true;
-      auto r = engine::callFunc(c.func, cells.data(), options);
+      auto r = engine::callFunc(c.func, cells.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
       if (d.type->result) {
         if (d.sig.results_in_memory) {
@@ -311,7 +311,7 @@ class Runtime {
       std::vector<engine::Cell> pr(cells.begin(), cells.begin() + d.sig.results.size());
       pr.resize(std::max<size_t>(pr.size(), 1));
       NoLeave no_leave(st_.no_leave[d.static_instance]);
-      auto r = engine::callFunc(c.post_return, pr.data(), options);
+      auto r = engine::callFunc(c.post_return, pr.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
     }
     if (borrows != 0)
@@ -419,7 +419,7 @@ class Runtime {
     engine::Extern f = owner.resolve(*lr.dtor);
     engine::Cell cell{};
     cell.i32 = rep;
-    return engine::callFunc(f.func, &cell);
+    return engine::callFunc(f.func, &cell, {}, t->owner);
   }
 
  private:
@@ -432,9 +432,12 @@ class Runtime {
 }  // namespace
 
 void makeCoreHostFuncs(PlanData& p) {
-  // The calling core instance belongs to the component instance its user data names.
-  auto owner = [](engine::Caller& caller) -> ComponentInstance& {
-    return *static_cast<ComponentInstance*>(caller.instance()->userData());
+  // The calling core instance belongs to the component instance its user data names (direct
+  // calls pass it to engine::callFunc).
+  auto owner = [](engine::Caller& caller) -> Expected<ComponentInstance*> {
+    auto* self = static_cast<ComponentInstance*>(caller.userData());
+    if (!self) return makeError(ErrorCode::kTrap, "a component function was called outside its instance");
+    return self;
   };
   p.lowered.clear();
   p.lowered.reserve(p.lowers.size());
@@ -444,8 +447,8 @@ void makeCoreHostFuncs(PlanData& p) {
     f->type.results = p.lowers[i].sig.results;
     f->name = p.lowers[i].name;
     f->callback = [owner, i](engine::Caller& caller, engine::Cell* cells) -> Expected<void> {
-      ComponentInstance& self = owner(caller);
-      return Runtime(self, self.plan().data()).callLowered(static_cast<uint32_t>(i), cells);
+      CUMULUS_TRY(ComponentInstance * self, owner(caller));
+      return Runtime(*self, self->plan().data()).callLowered(static_cast<uint32_t>(i), cells);
     };
     p.lowered.push_back(engine::makeHostFunc(std::move(f)));
   }
@@ -456,8 +459,8 @@ void makeCoreHostFuncs(PlanData& p) {
     if (p.builtins[i].kind != Canon::Kind::kResourceDrop) f->type.results = {engine::ValType::kI32};
     f->name = "resource builtin";
     f->callback = [owner, i](engine::Caller& caller, engine::Cell* cells) -> Expected<void> {
-      ComponentInstance& self = owner(caller);
-      return Runtime(self, self.plan().data()).callBuiltin(static_cast<uint32_t>(i), cells);
+      CUMULUS_TRY(ComponentInstance * self, owner(caller));
+      return Runtime(*self, self->plan().data()).callBuiltin(static_cast<uint32_t>(i), cells);
     };
     p.builtin_funcs.push_back(engine::makeHostFunc(std::move(f)));
   }

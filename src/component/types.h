@@ -3,6 +3,7 @@
 // validation, and later the instantiation plan and canonical ABI.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,23 @@ struct ExternItem {
   CTypePtr type;  // func: function type; instance/component: their types; type: the type itself;
                   // value: the value type; core module: null (see module)
   std::shared_ptr<const engine::ModuleInfo> module;  // core module imports/exports when known
+};
+
+// Canonical ABI layout of a type (alignment, size, flat count), computed on first use by abi:: and
+// kept with the type: the layout is asked for per value lifted or lowered, so recomputing it
+// walked nested types on every call. Copies start empty (a copy is usually edited).
+struct LayoutCache {
+  mutable std::atomic<uint32_t> align{0};       // 0: not computed
+  mutable std::atomic<uint32_t> size_plus1{0};  // size + 1; 0: not computed
+  mutable std::atomic<uint32_t> flat_plus1{0};  // flat count + 1 (saturated); 0: not computed
+  LayoutCache() = default;
+  LayoutCache(const LayoutCache&) {}
+  LayoutCache& operator=(const LayoutCache&) {
+    align = 0;
+    size_plus1 = 0;
+    flat_plus1 = 0;
+    return *this;
+  }
 };
 
 struct CType {
@@ -58,6 +76,7 @@ struct CType {
   CTypePtr resource;                // own/borrow: the resource type
   std::vector<std::pair<std::string, ExternItem>> imports, exports;  // component / instance
   std::string name;  // resources: the name they were imported/exported under
+  LayoutCache layout;
 };
 
 // Renders a value or function type in WIT syntax ("list<u8>", "func(a: u32) -> string"). Named

@@ -469,9 +469,14 @@ int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
   return 0;
 }
 
-Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options) {
+void* Caller::userData() const {
+  if (user_data_) return user_data_;
+  return instance_ ? instance_->userData() : nullptr;
+}
+
+Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options, void* user_data) {
   if (f.host) {
-    Caller caller(nullptr);
+    Caller caller(nullptr, user_data);
     return f.host->callback(caller, cells);
   }
   if (!f.owner) return makeError(ErrorCode::kInvalidArgument, "null function");

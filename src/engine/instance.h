@@ -29,13 +29,18 @@ class Instance;
 // Given to host functions: access to the calling instance.
 class Caller {
  public:
-  explicit Caller(Instance* instance) : instance_(instance) {}
+  // `user_data`: the embedder's pointer for a call that does not come from an instance (callFunc);
+  // otherwise the calling instance's (InstanceOptions::user_data).
+  explicit Caller(Instance* instance, void* user_data = nullptr)
+      : instance_(instance), user_data_(user_data) {}
   Instance* instance() const { return instance_; }
+  void* userData() const;
   // The caller's default linear memory (export "memory", else its first memory); null if none.
   wasm_rt_memory_t* memory() const;
 
  private:
   Instance* instance_;
+  void* user_data_;
 };
 
 // A host function: `cells` holds the parameters on entry and receives the results.
@@ -170,7 +175,9 @@ Expected<std::vector<Extern>> makeStubImports(const Module& module,
 Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view name);
 
 // Calls any Func (host or wasm) from the host.
-Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options = {});
+// Calls `f` directly (not from wasm). A host function sees `user_data` as its caller's user data.
+Expected<void> callFunc(const Func& f, Cell* cells, const CallOptions& options = {},
+                        void* user_data = nullptr);
 
 uint32_t funcTypeIdOf(const FuncType& type);
 

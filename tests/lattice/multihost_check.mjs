@@ -140,8 +140,19 @@ async function main() {
   h4.kill("SIGKILL");
   await h4.exited;
   ok = 0;
-  for (let i = 0; i < 20; i++) if (curl(`http://127.0.0.1:${port}/`) === 200) ok++;
-  t.check(ok === 20, `after SIGKILL of a host, the survivor serves: ${ok}/20`);
+  const codes = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = Date.now();
+    const code = curl(`http://127.0.0.1:${port}/`);
+    codes.push(`${code}/${Date.now() - t0}ms`);
+    if (code === 200) ok++;
+  }
+  if (!t.check(ok === 20, `after SIGKILL of a host, the survivor serves: ${ok}/20`)) {
+    console.log(`  status/time per request: ${codes.join(" ")}`);
+    for (const [name, h] of [["h1", h1], ["h2", h2]]) {
+      console.log(`  ${name} log tail:\n${h.log.split("\n").filter((l) => !/ debug /.test(l)).slice(-15).join("\n")}`);
+    }
+  }
 
   // NATS restart: hosts reconnect; KV state is on disk; traffic resumes.
   natsProc.kill("SIGTERM");
