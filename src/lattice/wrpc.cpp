@@ -404,6 +404,10 @@ Expected<std::unique_ptr<WrpcExport>> WrpcServer::serveStreaming(std::string_vie
   state->handler = std::move(handler);
   NatsConnection* nc = &nc_;
   auto on_message = [nc, opts = opts_, pool = pool_, state](const Message& m) {
+    if (m.reply.empty()) {
+      log().warn("wrpc: an invocation of {} has no reply subject; ignored", state->subject);
+      return;
+    }
     // Counted from delivery on, so destroying the export waits for queued invocations too (a
     // draining subscription still delivers what was on its way). The token gives the count back
     // when the task ends or is discarded unrun (a stopping pool drops its queue).
@@ -423,25 +427,42 @@ Expected<std::unique_ptr<WrpcExport>> WrpcServer::serveStreaming(std::string_vie
       }
     };
     std::shared_ptr<Token> token(new Token{state});  // no temporary: its destructor would count
-    bool queued = pool->post([nc, opts, token, m]() mutable {
-      runInvocation(*nc, opts, *token->st, std::move(m));
+    // The handshake goes out here, on the delivery thread, not from the pool: its latency must
+    // not depend on how busy the workers are, because clients re-send invocations whose
+    // handshake is late (WrpcClient::start).
+    auto accepted = accept(*nc, opts, m);
+    if (!accepted.ok()) {
+      log().warn("wrpc: {}: {}", state->subject, accepted.error().message());
+      (void)nc->publish(m.reply + ".results", "");
+      return;
+    }
+    std::shared_ptr<WrpcChannels> channels = std::move(*accepted);
+    bool queued = pool->post([nc, opts, token, m, channels]() mutable {
+      runInvocation(*nc, opts, *token->st, std::move(m), *channels);
     });
     if (!queued) {
       log().warn("wrpc: dropping an invocation of {}: {} invocations already wait for a worker",
                  state->subject, opts.max_queued);
+      (void)nc->publish(m.reply + ".results", "");  // the client fails now, not at its timeout
     }
   };
   CUMULUS_TRY(auto sub, nc_.subscribe(state->subject, std::move(on_message), prefix));
   return std::unique_ptr<WrpcExport>(new WrpcExport(std::move(sub), std::move(state)));
 }
 
+Expected<std::unique_ptr<WrpcChannels>> WrpcServer::accept(NatsConnection& nc,
+                                                           const WrpcServerOptions& opts,
+                                                           const Message& msg) {
+  CUMULUS_TRY(std::string rs, NatsConnection::newInbox());
+  CUMULUS_TRY(auto sub, nc.subscribeSync(rs + ".>"));
+  auto channels = std::make_unique<WrpcChannels>(std::move(sub), rs, opts.max_params_bytes);
+  CUMULUS_TRY_VOID(nc.publishRequest(msg.reply, rs, ""));
+  return channels;
+}
+
 void WrpcServer::runInvocation(NatsConnection& nc, const WrpcServerOptions& opts,
-                               WrpcExport::State& ex, Message msg) {
-  // `running` was counted when the message was delivered (see serveStreaming).
-  if (msg.reply.empty()) {
-    log().warn("wrpc: an invocation of {} has no reply subject; ignored", ex.subject);
-    return;
-  }
+                               WrpcExport::State& ex, Message msg, WrpcChannels& channels) {
+  // `running` was counted and the handshake sent when the message was delivered.
   const std::string results = msg.reply + ".results";
   // No error channel in this protocol version: end the results, so the client fails fast with
   // "incomplete results" instead of waiting for its timeout.
@@ -449,13 +470,6 @@ void WrpcServer::runInvocation(NatsConnection& nc, const WrpcServerOptions& opts
     log().warn("wrpc: {}: {}", ex.subject, e.message());
     (void)nc.publish(results, "");
   };
-  auto rs = NatsConnection::newInbox();
-  if (!rs.ok()) return fail(rs.error());
-  auto sub = nc.subscribeSync(*rs + ".>");
-  if (!sub.ok()) return fail(sub.error());
-  WrpcChannels channels(std::move(*sub), *rs, opts.max_params_bytes);
-  if (auto hs = nc.publishRequest(msg.reply, *rs, ""); !hs.ok()) return fail(hs.error());
-
   if (msg.data.size() > opts.max_params_bytes) {
     return fail(
         makeError(ErrorCode::kResourceLimit, "parameters exceed {} bytes", opts.max_params_bytes));

@@ -213,9 +213,13 @@ class WrpcServer {
   struct Pool;
 
  private:
-  // One invocation, on a pool thread: handshake, parameters, handler, results.
+  // On the delivery thread: the server's channels for an invocation and the handshake.
+  static Expected<std::unique_ptr<WrpcChannels>> accept(NatsConnection& nc,
+                                                        const WrpcServerOptions& opts,
+                                                        const Message& msg);
+  // One accepted invocation, on a pool thread: parameters, handler, results.
   static void runInvocation(NatsConnection& nc, const WrpcServerOptions& opts,
-                            WrpcExport::State& ex, Message msg);
+                            WrpcExport::State& ex, Message msg, WrpcChannels& channels);
   NatsConnection& nc_;
   WrpcServerOptions opts_;
   std::shared_ptr<Pool> pool_;

@@ -22,7 +22,7 @@ const fixture = (name) => `file://${path.join(fixtures, name)}`;
 
 function curl(url) {
   try {
-    const out = execFileSync("curl", ["-s", "-m", "15", "-o", "-", "-w", "\n%{http_code}", url]).toString();
+    const out = execFileSync("curl", ["-s", "-m", "30", "-o", "-", "-w", "\n%{http_code}", url]).toString();
     return Number(out.slice(out.lastIndexOf("\n") + 1));
   } catch {
     return 0;
