@@ -17,7 +17,7 @@ flock 9
 . "$FIXTURES/toolchains/env.sh"
 for src in "$ROOT"/tests/http/components/*.c; do
   name="$(basename "$src" .c)"
-  [[ "$OUT/$name.wasm" -nt "$src" ]] && continue
+  [[ "$OUT/$name.wasm" -nt "$src" && "$OUT/$name.wasm" -nt "$ROOT/tests/http/components/http_imports.h" ]] && continue
   clang-14 --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -o "$OUT/$name.core.wasm" "$src"
   wit="$FIXTURES/toolchains/c-http/wit" world=chttp
   if [[ -f ${src%.c}.wit ]]; then

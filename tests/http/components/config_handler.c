@@ -6,27 +6,8 @@
 //                 answers "logged\n"
 // Core signatures follow the canonical ABI; built by tests/http/build_components.sh against
 // config_handler.wit.
-#include <stdint.h>
+#include "http_imports.h"
 
-#define IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
-#define HTTP "wasi:http/types@0.2.6"
-#define IO "wasi:io/streams@0.2.6"
-
-IMPORT(HTTP, "[constructor]fields") int32_t fields_new(void);
-IMPORT(HTTP, "[constructor]outgoing-response") int32_t outgoing_response_new(int32_t headers);
-IMPORT(HTTP, "[method]outgoing-response.set-status-code") int32_t set_status(int32_t self, int32_t code);
-IMPORT(HTTP, "[method]outgoing-response.body") void outgoing_response_body(int32_t self, int32_t retptr);
-IMPORT(HTTP, "[method]outgoing-body.write") void outgoing_body_write(int32_t self, int32_t retptr);
-IMPORT(HTTP, "[static]outgoing-body.finish") void outgoing_body_finish(int32_t body, int32_t has_trailers,
-                                                                      int32_t trailers, int32_t retptr);
-IMPORT(HTTP, "[static]response-outparam.set") void response_outparam_set(int32_t param, int32_t is_err, int32_t a,
-                                                                         int32_t b, int64_t c, int32_t d, int32_t e,
-                                                                         int32_t f, int32_t g);
-IMPORT(HTTP, "[method]incoming-request.path-with-query") void request_path(int32_t self, int32_t retptr);
-IMPORT(HTTP, "[resource-drop]incoming-request") void incoming_request_drop(int32_t self);
-IMPORT(IO, "[method]output-stream.blocking-write-and-flush") void output_write_flush(int32_t self, int32_t ptr,
-                                                                                   int32_t len, int32_t retptr);
-IMPORT(IO, "[resource-drop]output-stream") void output_stream_drop(int32_t self);
 // get(key: string) -> result<option<string>, error>: [0] result tag, [4] option tag, [8] ptr, [12] len
 IMPORT("wasi:config/store@0.2.0-draft", "get") void config_get(int32_t ptr, int32_t len, int32_t retptr);
 IMPORT("wasi:logging/logging@0.1.0-draft", "log") void log_message(int32_t level, int32_t ctx, int32_t ctx_len,
