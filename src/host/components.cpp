@@ -219,10 +219,6 @@ void ComponentManager::runUpdate(UpdateRequest update, std::string old_ref) {
   runScale(std::move(request));
 }
 
-void ComponentManager::linksChanged(const std::string& id) {
-  if (isRunning(id)) log().debug("component {}: links changed", id);
-}
-
 std::optional<component::CTypePtr> ComponentManager::exportType(const std::string& id,
                                                                 const std::string& instance,
                                                                 const std::string& function) const {

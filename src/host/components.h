@@ -111,9 +111,6 @@ class ComponentManager {
                             std::shared_ptr<wasi::http::BodyReader> body,
                             wasi::http::ResponseSink& sink);
 
-  // Links whose source is `id` changed (live re-routing needs nothing: routes are looked up per
-  // call; the guest's link-name overrides are kept).
-  void linksChanged(const std::string& id);
   // Stops every component (host shutdown), publishing no events.
   void stopAll();
 

@@ -66,13 +66,8 @@ Expected<std::unique_ptr<Host>> Host::start(HostConfig config) {
                                            static_cast<CtlHandler&>(*host));
   CUMULUS_TRY_VOID(host->ctl_->start());
   host->heartbeat_ = std::thread([h = host.get()] { h->heartbeatLoop(); });
-  std::map<std::string, std::string> labels;
-  {
-    std::lock_guard lock(host->mu_);
-    labels = host->labels_;
-  }
   host->publishEvent("host_started", {{"friendly_name", host->friendly_name_},
-                                      {"labels", labels},
+                                      {"labels", host->labels()},
                                       {"uptime_seconds", 0},
                                       {"version", host->config_.version}});
   (void)host->conn_->flush(std::chrono::seconds(2));
@@ -89,14 +84,16 @@ uint64_t Host::uptimeSeconds() const {
           .count());
 }
 
+std::map<std::string, std::string> Host::labels() const {
+  std::lock_guard lock(mu_);
+  return labels_;
+}
+
 lattice::HostInfo Host::hostInfo() {
   lattice::HostInfo info;
   info.id = id_;
   info.friendly_name = friendly_name_;
-  {
-    std::lock_guard lock(mu_);
-    info.labels = labels_;
-  }
+  info.labels = labels();
   info.lattice = config_.lattice;
   info.uptime_seconds = uptimeSeconds();
   info.version = config_.version;
@@ -109,10 +106,7 @@ lattice::HostInventory Host::inventory() {
   lattice::HostInventory inv;
   inv.host_id = id_;
   inv.friendly_name = friendly_name_;
-  {
-    std::lock_guard lock(mu_);
-    inv.labels = labels_;
-  }
+  inv.labels = labels();
   inv.version = config_.version;
   inv.uptime_seconds = uptimeSeconds();
   if (components_) inv.components = components_->describe();
@@ -179,12 +173,7 @@ void Host::shutdown() {
   links_.reset();
   config_store_.reset();
   if (conn_) {
-    std::map<std::string, std::string> labels;
-    {
-      std::lock_guard lock(mu_);
-      labels = labels_;
-    }
-    publishEvent("host_stopped", {{"labels", labels}});
+    publishEvent("host_stopped", {{"labels", labels()}});
     (void)conn_->flush(std::chrono::seconds(2));
     log().info("host {} stopped", id_);
   }
@@ -196,7 +185,7 @@ void Host::shutdown() {
 void Host::onLinksChanged(const std::string& source_id) {
   std::shared_lock parts(parts_mu_);
   if (!parts_ready_) return;
-  components_->linksChanged(source_id);
+  // Components need nothing: their imports look links up per call.
   ingress_->linksChanged(source_id);
 }
 

@@ -70,6 +70,8 @@ class Host final : private CtlHandler {
   lattice::HostInventory inventory() override;
 
   ComponentManager& components() { return *components_; }
+  // A copy of the current labels (built-in, configured and set over ctl).
+  std::map<std::string, std::string> labels() const;
   HttpIngress& httpIngress() { return *ingress_; }
 
  private:

@@ -146,12 +146,7 @@ json Host::updateComponent(const json& body) {
 }
 
 std::optional<json> Host::auction(const json& body, bool provider) {
-  std::map<std::string, std::string> labels;
-  {
-    std::lock_guard lock(mu_);
-    labels = labels_;
-  }
-  if (!constraintsMatch(body, labels)) return std::nullopt;  // no reply: this host declines
+  if (!constraintsMatch(body, labels())) return std::nullopt;  // no reply: this host declines
   if (provider) {
     std::string pid = str(body, "provider_id");
     std::string ref = str(body, "provider_ref");

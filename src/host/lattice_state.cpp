@@ -87,6 +87,9 @@ void LinkStore::apply(const lattice::KvEntry& e, bool initial) {
     }
     {
       std::lock_guard lock(mu_);
+      // This host's own write was applied (and reported) when it was made.
+      if (e.revision <= revisions_[id]) return;
+      revisions_[id] = e.revision;
       specs_[id] = std::move(*spec);
     }
     if (!initial && on_links_changed_) on_links_changed_(id);
@@ -124,11 +127,12 @@ Expected<lattice::ComponentSpec> LinkStore::load(const std::string& id) {
 }
 
 Expected<void> LinkStore::store(const std::string& id, const lattice::ComponentSpec& spec) {
-  CUMULUS_TRY_VOID(
-      mirror_->bucket().put(std::string(kComponentPrefix) + id, lattice::toJson(spec).dump()));
+  CUMULUS_TRY(uint64_t revision, mirror_->bucket().put(std::string(kComponentPrefix) + id,
+                                                       lattice::toJson(spec).dump()));
   {
     std::lock_guard lock(mu_);
     specs_[id] = spec;
+    revisions_[id] = std::max(revisions_[id], revision);
   }
   if (on_links_changed_) on_links_changed_(id);
   return {};

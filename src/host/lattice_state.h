@@ -4,8 +4,9 @@
 //   ConfigStore — CONFIGDATA_{lattice}: named configs (string → string maps).
 // Each opens (or creates) its bucket, loads every entry without side effects, then watches the
 // bucket on its own thread so changes made by any host apply here live (a changed link table is
-// reported through `on_links_changed`). Writes go to KV first; the watcher updates the cache (the
-// writer also updates it at once, so a reply never races its own watch event).
+// reported through `on_links_changed`). Writes go to KV first; the writer updates the cache at
+// once (so a reply never races its own watch event) and its watch event is then skipped by
+// revision, so each change is applied and reported once.
 //
 // Concurrency: link.put/del are read-modify-write on one key. wasmCloud serves them through a
 // queue group (one host per request) and so does Cumulus; two requests for the same source
@@ -75,6 +76,7 @@ class LinkStore {
   OnLinksChanged on_links_changed_;
   mutable std::mutex mu_;
   std::map<std::string, lattice::ComponentSpec> specs_;  // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> revisions_;            // GUARDED_BY(mu_): of specs_ entries
   std::map<std::string, nlohmann::json> claims_;         // GUARDED_BY(mu_)
   std::mutex write_mu_;  // serializes this host's read-modify-write cycles
   std::unique_ptr<KvMirror> mirror_;  // last: its thread stops before the maps go
