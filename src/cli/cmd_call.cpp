@@ -50,11 +50,7 @@ class StringBody : public wasi::http::BodyReader {
   explicit StringBody(std::string s) : data_(std::move(s)) {}
   wasi::StreamResult read(uint64_t max, bool) override {
     if (data_.empty()) return wasi::StreamResult::closed();
-    wasi::StreamResult r;
-    size_t n = std::min<uint64_t>(max, data_.size());
-    r.data = data_.substr(0, n);
-    data_.erase(0, n);
-    return r;
+    return wasi::http::takeFront(data_, max);
   }
 
  private:
@@ -121,10 +117,7 @@ void addCallCommand(CLI::App& app, int& status) {
       // A function without parameters returning a string.
       auto func = std::make_shared<component::CType>();
       func->kind = component::CType::Kind::kFunc;
-      auto str = std::make_shared<component::CType>();
-      str->kind = component::CType::Kind::kPrim;
-      str->prim = component::Prim::kString;
-      func->result = str;
+      func->result = component::primType(component::Prim::kString);
       auto results = wrpc.call(prefix, instance, function, *func, {}, {}, timeout);
       if (!results.ok()) {
         return Error(results.error().code(),

@@ -46,20 +46,6 @@ void checkCount(size_t n, uint32_t i, const char* what) {
   if (i >= n) invalid(fmt::format("{} index {} out of bounds ({} defined)", what, i, n));
 }
 
-CTypePtr primType(Prim p) {
-  static std::map<Prim, CTypePtr> cache = [] {
-    std::map<Prim, CTypePtr> m;
-    for (int i = 0; i <= static_cast<int>(Prim::kErrorContext); ++i) {
-      auto t = std::make_shared<CType>();
-      t->kind = K::kPrim;
-      t->prim = static_cast<Prim>(i);
-      m[t->prim] = t;
-    }
-    return m;
-  }();
-  return cache.at(p);
-}
-
 CTypePtr valType(Scope& s, const ValType& v) {
   if (v.is_prim) return primType(v.prim);
   const CTypePtr& t = at(s.types, v.index, "type");

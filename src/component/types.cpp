@@ -5,6 +5,20 @@
 
 namespace cumulus::component {
 
+CTypePtr primType(Prim p) {
+  static std::map<Prim, CTypePtr> cache = [] {
+    std::map<Prim, CTypePtr> m;
+    for (int i = 0; i <= static_cast<int>(Prim::kErrorContext); ++i) {
+      auto t = std::make_shared<CType>();
+      t->kind = CType::Kind::kPrim;
+      t->prim = static_cast<Prim>(i);
+      m[t->prim] = t;
+    }
+    return m;
+  }();
+  return cache.at(p);
+}
+
 std::string toWit(const CTypePtr& t, bool expand) {
   if (!t) return "_";
   if (!expand && !t->name.empty() && t->kind != CType::Kind::kResource) return t->name;

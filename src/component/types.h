@@ -79,6 +79,9 @@ struct CType {
   LayoutCache layout;
 };
 
+// The shared type of a primitive (one object per Prim).
+CTypePtr primType(Prim p);
+
 // Renders a value or function type in WIT syntax ("list<u8>", "func(a: u32) -> string"). Named
 // types print as their name, except at the top when `expand` is set (a type's definition).
 std::string toWit(const CTypePtr& type, bool expand = false);

@@ -90,7 +90,7 @@ Expected<std::vector<uint8_t>> fetchComponent(const std::string& ref, const Fetc
     return makeError(ErrorCode::kResourceLimit, "{} is larger than the {} byte component limit",
                      path, options.max_bytes);
   }
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  return bytes;
 }
 
 }  // namespace cumulus::host

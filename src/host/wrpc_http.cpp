@@ -28,11 +28,7 @@ std::shared_ptr<CType> make(K kind, std::vector<CTypePtr> elems = {},
   t->fields = std::move(fields);
   return t;
 }
-CTypePtr prim(Prim p) {
-  auto t = make(K::kPrim);
-  t->prim = p;
-  return t;
-}
+CTypePtr prim(Prim p) { return component::primType(p); }
 CTypePtr option(CTypePtr t) { return make(K::kOption, {std::move(t)}); }
 CTypePtr list(CTypePtr t) { return make(K::kList, {std::move(t)}); }
 
@@ -191,11 +187,7 @@ class WrpcBodyReader : public wasi::http::BodyReader {
       }
     }
     if (pending_.empty()) return wasi::StreamResult::closed();
-    wasi::StreamResult r;
-    size_t n = std::min<uint64_t>(max, pending_.size());
-    r.data = pending_.substr(0, n);
-    pending_.erase(0, n);
-    return r;
+    return wasi::http::takeFront(pending_, max);
   }
 
  private:

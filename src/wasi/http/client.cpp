@@ -105,10 +105,7 @@ struct ClientExchange : ResponseSink, BodyReader, std::enable_shared_from_this<C
       if (!error_text.empty()) return StreamResult::failed(error_text);
       return StreamResult::closed();
     }
-    StreamResult r;
-    size_t n = std::min<size_t>(max, resp.size());
-    r.data = resp.substr(0, n);
-    resp.erase(0, n);
+    StreamResult r = takeFront(resp, max);
     cv.notify_all();
     return r;
   }

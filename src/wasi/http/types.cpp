@@ -8,6 +8,14 @@
 
 namespace cumulus::wasi::http {
 
+StreamResult takeFront(std::string& buffer, uint64_t max) {
+  StreamResult r;
+  size_t n = std::min<uint64_t>(max, buffer.size());
+  r.data = buffer.substr(0, n);
+  buffer.erase(0, n);
+  return r;
+}
+
 using component::CallContext;
 using component::Val;
 using Args = std::vector<Val>;

@@ -40,6 +40,10 @@ class BodyReader {
   virtual std::optional<FieldList> trailers() { return std::nullopt; }
 };
 
+// For BodyReader implementations: a read result holding the first `max` bytes of `buffer` (all
+// of it when shorter), which are removed from it.
+StreamResult takeFront(std::string& buffer, uint64_t max);
+
 // Receives an outgoing body (response on the server, request on the client).
 class ResponseSink {
  public:
