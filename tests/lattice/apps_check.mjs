@@ -190,7 +190,9 @@ async function main() {
   t.check(r.success === true && /already updated/.test(r.message), "update to the same image: nothing to do");
   r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "nobody", new_component_ref: cHello });
   t.check(r.success === false && r.message === "component nobody not found", "update of a component not running: not found");
+  const beforeRevert = ev.events.length;
   r = await ctl(nc, `${P}.component.update.${id1}`, { component_id: "hello", new_component_ref: fixture("http_hello_world_rust.wasm") });
+  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.image_ref === cHello && d.max_instances === 0, 30000, beforeRevert);
   await until("rust again", () => /Rust/.test(curl(`http://127.0.0.1:${port}/`)[1]));
 
   // ---- a link to a target that runs nowhere: accepted (it may start later); calls fail clearly
@@ -297,8 +299,11 @@ async function main() {
           "KV: CLAIMS_{subject} stored");
 
   // ---- scale to zero
+  // (component.update above also published max_instances 0 for hello's old image: look only
+  // at events caused by this request)
+  const before = ev.events.length;
   r = await ctl(nc, `${P}.component.scale.${id1}`, { component_ref: fixture("http_hello_world_rust.wasm"), component_id: "hello", count: 0 });
-  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.max_instances === 0);
+  await ev.find("component_scaled", (d) => d.component_id === "hello" && d.max_instances === 0, 10000, before);
   r = await ctl(nc, `${P}.host.get.${id1}`);
   t.check(!r.response.components.some((c) => c.id === "hello"), "scale to 0: gone from the inventory");
   t.check(curl(`http://127.0.0.1:${port}/`)[0] === 503, "scale to 0: its route answers 503");

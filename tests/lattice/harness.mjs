@@ -99,8 +99,10 @@ export function eventLog(nc, lattice) {
   (async () => { for await (const m of sub) events.push({ subject: m.subject, ev: JSON.parse(new TextDecoder().decode(m.data)) }); })();
   return {
     events,
-    find: (type, pred = () => true, ms = 10000) => until(`event ${type}`,
-      () => events.find((e) => e.ev.type === `com.wasmcloud.lattice.${type}` && pred(e.ev.data, e.ev)), ms),
+    // `since`: only events at or after this index of `events` (events.length before a request
+    // finds only what that request caused).
+    find: (type, pred = () => true, ms = 10000, since = 0) => until(`event ${type}`,
+      () => events.slice(since).find((e) => e.ev.type === `com.wasmcloud.lattice.${type}` && pred(e.ev.data, e.ev)), ms),
     count: (type, pred = () => true) => events.filter((e) => e.ev.type === `com.wasmcloud.lattice.${type}` && pred(e.ev.data)).length,
   };
 }
