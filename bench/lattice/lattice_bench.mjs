@@ -9,10 +9,10 @@
 // Usage: node lattice_bench.mjs CUMULUS NODE_MODULES_DIR FIXTURES_DIR [--requests N]
 import { execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ctl, eventLog, freePort, killAll, loadNats, startHost, startNats } from "../../tests/lattice/harness.mjs";
+import { ctl, eventLog, freePort, stopAll, loadNats, startHost, startNats } from "../../tests/lattice/harness.mjs";
 
 const [cumulus, modulesDir, fixtures, ...rest] = process.argv.slice(2);
 const requests = Number(rest[rest.indexOf("--requests") + 1] || 1000);
@@ -113,7 +113,6 @@ async function main() {
   await nc.close();
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(() => {
-  killAll();
-  rmSync(stateDir, { recursive: true, force: true });
+main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(async () => {
+  await stopAll(stateDir);
 });

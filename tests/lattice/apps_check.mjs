@@ -8,10 +8,10 @@
 // Usage: node apps_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR [TEST_COMPONENTS_DIR]
 import { execFileSync } from "node:child_process";
 import http from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { uniqueLattice, Checker, ctl, eventLog, freePort, isObj, keys, killAll, loadNats, startHost, startNats, until } from "./harness.mjs";
+import { uniqueLattice, Checker, ctl, eventLog, freePort, isObj, keys, stopAll, loadNats, startHost, startNats, until } from "./harness.mjs";
 
 const [cumulus, modulesDir, fixtures, testComponents] = process.argv.slice(2);
 const nats = loadNats(modulesDir);
@@ -342,9 +342,8 @@ async function main() {
   await nc.close();
 }
 
-main().catch((e) => { console.log(`FAIL ${e.stack || e}`); t.failures++; }).finally(() => {
-  killAll();
-  rmSync(stateDir, { recursive: true, force: true });
+main().catch((e) => { console.log(`FAIL ${e.stack || e}`); t.failures++; }).finally(async () => {
+  await stopAll(stateDir);
   console.log(t.failures ? `${t.failures} check(s) failed` : "all lattice app checks passed");
   process.exit(t.failures ? 1 : 0);
 });

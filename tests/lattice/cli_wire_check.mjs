@@ -8,10 +8,10 @@
 // Usage: node cli_wire_check.mjs CUMULUS_BINARY NODE_MODULES_DIR
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { children, freePort, loadNats, sleep, startNats, uniqueLattice, until } from "./harness.mjs";
+import { children, freePort, loadNats, sleep, startNats, stopAll, uniqueLattice, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
 const natsLib = loadNats(modulesDir);
@@ -424,9 +424,8 @@ async function main() {
   await nc.close();
 }
 
-main().catch((e) => { console.log(`FAIL ${e.stack || e}`); failures++; }).finally(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-  rmSync(stateDir, { recursive: true, force: true });
+main().catch((e) => { console.log(`FAIL ${e.stack || e}`); failures++; }).finally(async () => {
+  await stopAll(stateDir);
   console.log(failures ? `${failures} check(s) failed` : "all CLI wire checks passed");
   process.exit(failures ? 1 : 0);
 });

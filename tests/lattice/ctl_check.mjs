@@ -4,10 +4,10 @@
 // unknown subject -> success:false, host stop -> ack + host_stopped event, and `cumulus get hosts`.
 // Usage: node ctl_check.mjs CUMULUS_BINARY NODE_MODULES_DIR
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { isObj, keys, loadNats, startNats, uniqueLattice, until } from "./harness.mjs";
+import { isObj, keys, loadNats, startNats, stopAll, uniqueLattice, until } from "./harness.mjs";
 
 const [cumulus, modulesDir] = process.argv.slice(2);
 const nats = loadNats(modulesDir);
@@ -116,9 +116,8 @@ async function main() {
   await nc.close();
 }
 
-main().catch((e) => { console.log(`FAIL ${e.stack || e}`); failures++; }).finally(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-  rmSync(stateDir, { recursive: true, force: true });
+main().catch((e) => { console.log(`FAIL ${e.stack || e}`); failures++; }).finally(async () => {
+  await stopAll(stateDir, children);
   console.log(failures ? `${failures} check(s) failed` : "all ctl checks passed");
   process.exit(failures ? 1 : 0);
 });

@@ -2,6 +2,7 @@
 // client, child processes and curl): checks, polling with a deadline, a nats-server on a free
 // loopback port, `cumulus host` processes, ctl requests and an event log.
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -107,6 +108,14 @@ export function eventLog(nc, lattice) {
   };
 }
 
-export function killAll() {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+// Stops every child (SIGTERM; SIGKILL after 10 s), waits until they have exited, then removes
+// `stateDir`: removing it while nats-server still writes its store fails (ENOTEMPTY).
+export async function stopAll(stateDir, others = []) {
+  const live = [...children, ...others].filter((c) => c.exitCode === null && c.signalCode === null);
+  const exits = live.map((c) => new Promise((r) => { c.once("exit", r); if (c.exitCode !== null || c.signalCode !== null) r(); }));
+  for (const c of live) c.kill("SIGTERM");
+  const timer = setTimeout(() => { for (const c of live) c.kill("SIGKILL"); }, 10000);
+  await Promise.all(exits);
+  clearTimeout(timer);
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 }

@@ -6,11 +6,11 @@
 // HTTP for a component on another host is forwarded over wrpc:http (bodies streamed both ways).
 // Usage: node multihost_check.mjs CUMULUS NODE_MODULES_DIR WASH_FIXTURES_DIR [TEST_COMPONENTS_DIR]
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { uniqueLattice, Checker, children, ctl, eventLog, freePort, killAll, loadNats, sleep, startNats, until } from "./harness.mjs";
+import { uniqueLattice, Checker, children, ctl, eventLog, freePort, stopAll, loadNats, sleep, startNats, until } from "./harness.mjs";
 
 const [cumulus, modulesDir, fixtures, testComponents] = process.argv.slice(2);
 const nats = loadNats(modulesDir);
@@ -175,9 +175,8 @@ async function main() {
   await nc.close();
 }
 
-main().catch((e) => { console.log(`FAIL ${e.stack || e}`); t.failures++; }).finally(() => {
-  killAll();
-  rmSync(stateDir, { recursive: true, force: true });
+main().catch((e) => { console.log(`FAIL ${e.stack || e}`); t.failures++; }).finally(async () => {
+  await stopAll(stateDir);
   console.log(t.failures ? `${t.failures} check(s) failed` : "all multi-host checks passed");
   process.exit(t.failures ? 1 : 0);
 });
