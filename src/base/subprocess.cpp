@@ -25,6 +25,11 @@ Expected<SubprocessResult> runSubprocess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
   posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+  // The child gets stdin/stdout/stderr only. Descriptors opened without O_CLOEXEC (libnats'
+  // sockets, for one) must not outlive the host in a compiler it started: a host killed while
+  // gcc ran kept its NATS connection open through gcc, so NATS went on routing queue-group
+  // messages to the dead host.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -116,6 +116,7 @@ Expected<std::unique_ptr<NatsServer>> NatsServer::start(const NatsServerOptions&
     ::dup2(log_fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::close_range(3, ~0U, 0);  // nothing else of the parent's (see base/subprocess.cpp)
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
