@@ -137,6 +137,19 @@ bool isInterfaceName(std::string_view s) {
   }
 }
 
+std::string nestedNameProblem(std::string_view s) {
+  std::string_view path = s.substr(0, s.find('@'));
+  size_t colon = path.find(':');
+  if (colon == std::string_view::npos) return {};
+  size_t slash = path.find('/');
+  if (path.find(':', colon + 1) < slash) return "expected `/` after package name";
+  if (slash == std::string_view::npos) return {};
+  size_t second = path.find('/', slash + 1);
+  if (second != std::string_view::npos)
+    return "trailing characters found: `" + std::string(path.substr(second)) + "`";
+  return {};
+}
+
 // Strong uniqueness of import/export names (Explainer.md "Name Uniqueness").
 std::string uniquenessKey(std::string_view name) {
   std::string s = lowercase(name);

@@ -16,6 +16,11 @@ bool isLabel(std::string_view s);          // label: kebab-case words or acronym
 bool isWords(std::string_view s);          // lowercase words joined by '-'
 bool isSemver(std::string_view v);         // MAJOR.MINOR.PATCH[-pre][+build]
 bool isInterfaceName(std::string_view s);  // ns:pkg/iface(/label)*(@semver)?
+// Nested namespaces (`a:b:c/d`) and nested projections (`a:b/c/d`) are future syntax (🪺) that
+// wasm-tools accepts only behind a feature flag, off by default. For an interface name, why it
+// uses them (wasm-tools' words: "expected `/` after package name", "trailing characters found:
+// `/d`"); empty when it does not.
+std::string nestedNameProblem(std::string_view interface_name);
 // The key under which names must be unique ("[method]a.a" and "a" collide).
 std::string uniquenessKey(std::string_view name);
 

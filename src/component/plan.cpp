@@ -193,9 +193,11 @@ class Planner {
     return {};
   }
 
-  // Validation the resolver cannot do (it does not know core function types): the canonical
-  // ABI calls these functions with exactly `want`'s values, so any other type would make it read
-  // or write values the function does not have.
+  // The resolver checks these signatures where it can read the core types (resolve.cpp
+  // checkCoreSignatures); this check uses the engine's own types, so it also covers what the
+  // resolver leaves unknown (types it does not model, such as GC ones): the canonical ABI calls
+  // these functions with exactly `want`'s values, so any other type would make it read or write
+  // values the function does not have.
   void checkCoreFunc(const CoreRef& r, const engine::FuncType& want, const char* what) {
     engine::FuncType got = coreFuncType(r);
     if (!(got == want))

@@ -19,7 +19,7 @@ namespace {
 using namespace resolver;
 
 struct CoreInstanceInfo {
-  std::map<std::string, Sort> exports;
+  std::map<std::string, CoreExtern> exports;
 };
 
 struct Scope {
@@ -32,7 +32,8 @@ struct Scope {
   std::vector<std::shared_ptr<const engine::ModuleInfo>> core_modules;
   std::vector<CoreInstanceInfo> core_instances;
   std::vector<std::shared_ptr<CoreType>> core_types;
-  size_t core_funcs = 0, core_tables = 0, core_memories = 0, core_globals = 0, core_tags = 0;
+  // Core index spaces, with the type of each item as far as it is known.
+  std::vector<CoreExtern> core_funcs, core_tables, core_memories, core_globals, core_tags;
 };
 
 template <typename T>
@@ -58,6 +59,8 @@ void checkExternName(const std::string& name, const char* what) {
   auto bad = [&](const char* why) { invalid(fmt::format("{} name `{}` {}", what, name, why)); };
   if (s.find(':') != std::string_view::npos) {
     if (!isInterfaceName(s)) bad("is not a valid extern name");
+    if (std::string why = nestedNameProblem(s); !why.empty())
+      invalid(fmt::format("{} name `{}` is not a valid extern name: {}", what, name, why));
     return;
   }
   auto dotted = [&](std::string_view body) {
@@ -90,6 +93,8 @@ void checkAttributes(const ExternName& n, EK kind) {
       invalid(fmt::format("name `{}` is not valid with `implements`", n.name));
     if (!isInterfaceName(value))
       invalid(fmt::format("`implements` value `{}` must be an interface name", value));
+    if (std::string why = nestedNameProblem(value); !why.empty())
+      invalid(fmt::format("`{}` is not a valid name: {}", value, why));
   }
 }
 
@@ -111,9 +116,12 @@ void checkAnnotatedFunc(const std::string& name, const ExternItem& item,
   }
   if (item.kind != EK::kFunc) invalid(fmt::format("item `{}` is not a func", name));
   auto it = resources.find(std::string(resource));
+  if (it == resources.end() && form == 3)
+    invalid(fmt::format("static resource name is not known in this context (`{}`)", name));
   if (it == resources.end())
-    invalid(
-        fmt::format("resource `{}` used by `{}` is not defined in this context", resource, name));
+    invalid(fmt::format(
+        "resource used in function does not have a name in this context (`{}` names no resource)",
+        name));
   const CType& ft = *item.type;
   if (form == 1) {
     const CTypePtr& r = ft.result;
@@ -303,7 +311,8 @@ bool refersToResource(const CTypePtr& t, int depth = 0) {
 }
 
 // Canonical ABI byte size (CanonicalABI.md "Element Size"), saturating; validation requires
-// every defined value type to be smaller than 2^28 bytes.
+// every defined value type to be smaller than 2^28 bytes with 64-bit pointers (`elem_size(t,
+// i64)`: strings, lists and maps are two i64 words), so a type is valid whatever the memory.
 uint64_t byteSize(const CTypePtr& t, int depth = 0) {
   constexpr uint64_t kCap = uint64_t(1) << 40;
   if (!t || depth > 100) return 0;
@@ -323,12 +332,13 @@ uint64_t byteSize(const CTypePtr& t, int depth = 0) {
         case Prim::kF64:
           return 8;
         case Prim::kString:
-          return 8;
+          return 16;
         default:
           return 4;
       }
     case K::kList:
-      return 8;
+    case K::kMap:
+      return 16;
     case K::kFixedList:
       return std::min(kCap, uint64_t(t->length) * byteSize(t->elems[0], depth + 1));
     case K::kRecord: {
@@ -357,6 +367,31 @@ uint64_t byteSize(const CTypePtr& t, int depth = 0) {
   }
 }
 
+// Structural nesting depth of a value type as wasm-tools counts it (a leaf is 1, each enclosing
+// record, variant, list, tuple, option, result, map, stream or future adds 1); memoised, since
+// types are DAGs whose paths can be exponentially many.
+constexpr uint32_t kMaxTypeDepth = 100;  // wasm-tools' MAX_WASM_COMPONENT_TYPE_DEPTH
+uint32_t typeDepth(const CTypePtr& t, std::map<const CType*, uint32_t>& memo) {
+  if (!t) return 0;
+  switch (t->kind) {
+    case K::kPrim:
+    case K::kFlags:
+    case K::kEnum:
+    case K::kOwn:
+    case K::kBorrow:
+    case K::kResource:
+      return 1;
+    default:
+      break;
+  }
+  if (auto it = memo.find(t.get()); it != memo.end()) return it->second;
+  uint32_t d = 0;
+  for (const auto& [n, f] : t->fields) d = std::max(d, typeDepth(f, memo));
+  for (const auto& e : t->elems) d = std::max(d, typeDepth(e, memo));
+  memo[t.get()] = d + 1;
+  return d + 1;
+}
+
 Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
   Scope* target = &s;
   *crossed_component = false;
@@ -368,17 +403,34 @@ Scope* outerScope(Scope& s, uint32_t count, bool* crossed_component) {
   return target;
 }
 
+// Makes a core module's typed interface known to the resolver (see Ctx::module_types).
+std::shared_ptr<const engine::ModuleInfo> registerModule(Ctx& c, const CoreModule& m) {
+  c.module_types[m.info.get()] = m.types;
+  c.keep_modules.push_back(m.info);
+  return m.info;
+}
+
+// The typed interface of a core module (null when not known).
+const CoreModuleTypes* moduleTypes(const Ctx& c, const engine::ModuleInfo* m) {
+  auto it = c.module_types.find(m);
+  return it == c.module_types.end() ? nullptr : it->second.get();
+}
+
 // Validates a core module type's declarations (unique import and export names, type indices,
 // memory limits) and returns its interface.
-std::shared_ptr<const engine::ModuleInfo> moduleTypeInfo(const CoreType& ct) {
+std::shared_ptr<const engine::ModuleInfo> moduleTypeInfo(Ctx& c, const CoreType& ct) {
   auto info = std::make_shared<engine::ModuleInfo>();
+  auto typed = std::make_shared<CoreModuleTypes>();
   std::set<std::pair<std::string, std::string>> import_names;
   std::set<std::string> export_names;
-  size_t types = 0;
+  // Function types by index; outer aliases and non-function types are not followed (unknown).
+  std::vector<std::optional<engine::FuncType>> types;
   for (const auto& d : ct.decls) {
-    if (d.kind == CoreModuleDecl::Kind::kType || d.kind == CoreModuleDecl::Kind::kAlias) ++types;
+    if (d.kind == CoreModuleDecl::Kind::kType)
+      types.push_back(d.type && !d.type->is_module ? coreFuncTypeOf(d.type->func) : std::nullopt);
+    if (d.kind == CoreModuleDecl::Kind::kAlias) types.push_back(std::nullopt);
     if (d.kind == CoreModuleDecl::Kind::kImport || d.kind == CoreModuleDecl::Kind::kExport) {
-      if (d.desc.kind == 0 && d.desc.type_index >= types)
+      if (d.desc.kind == 0 && d.desc.type_index >= types.size())
         invalid(fmt::format("type index out of bounds: {}", d.desc.type_index));
       if (d.desc.kind == 2 && d.desc.raw.size() >= 5 && !(d.desc.raw[0] & 4)) {
         uint32_t min = 0;
@@ -394,13 +446,15 @@ std::shared_ptr<const engine::ModuleInfo> moduleTypeInfo(const CoreType& ct) {
       engine::ImportDesc imp{d.module, d.name, {}};
       imp.type.kind = static_cast<engine::ExternKind>(d.desc.kind);
       info->imports.push_back(std::move(imp));
+      typed->imports.push_back(coreExternOf(d.desc, types));
     } else if (d.kind == CoreModuleDecl::Kind::kExport) {
       engine::ExportDesc ex{d.name, {}};
       ex.type.kind = static_cast<engine::ExternKind>(d.desc.kind);
       info->exports.push_back(std::move(ex));
+      typed->exports.push_back(coreExternOf(d.desc, types));
     }
   }
-  return info;
+  return registerModule(c, {info, typed});
 }
 
 ExternItem externItem(Scope& s, const ExternType& et, const std::string& name);
@@ -527,7 +581,9 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
   auto t = std::make_shared<CType>();
   t->kind = component ? K::kComponent : K::kInstance;
   std::map<std::string, std::string> import_names, export_names;
-  std::map<std::string, CTypePtr> resources;  // resource types by import/export name
+  // Resource types by import name and by export name: annotated names ([constructor]R, …) refer
+  // to a resource named on the same side (wasm-tools keeps one name context per side).
+  std::map<std::string, CTypePtr> resources[2];
   NameSet named_imports, named_all;
   for (const Scope* p = &outer; p; p = p->parent)
     named_all.insert(p->named.begin(), p->named.end());
@@ -535,7 +591,7 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
   for (const Decl& d : decls) {
     switch (d.kind) {
       case Decl::Kind::kCoreType:
-        if (d.core_type && d.core_type->is_module) moduleTypeInfo(*d.core_type);
+        if (d.core_type && d.core_type->is_module) moduleTypeInfo(*scope.ctx, *d.core_type);
         scope.core_types.push_back(d.core_type);
         break;
       case Decl::Kind::kType: {
@@ -568,9 +624,9 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
         bool imp = d.kind == Decl::Kind::kImport;
         checkExternName(d.name.name, imp ? "import" : "export");
         checkAttributes(d.name, item.kind);
-        checkAnnotatedFunc(d.name.name, item, resources);
+        checkAnnotatedFunc(d.name.name, item, resources[imp]);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
-          resources[d.name.name] = item.type;
+          resources[imp][d.name.name] = item.type;
         claimName(imp ? import_names : export_names, d.name.name, imp ? "import" : "export");
         if (component) {
           checkVisible(*scope.ctx, item, imp ? named_imports : named_all,
@@ -591,8 +647,12 @@ CTypePtr declsType(Scope& outer, const std::vector<Decl>& decls, bool component)
 
 CTypePtr typeDef(Scope& s, const TypeDef& d) {
   switch (d.kind) {
-    case TypeDef::Kind::kDefVal:
-      return defValType(s, d.val);
+    case TypeDef::Kind::kDefVal: {
+      CTypePtr t = defValType(s, d.val);
+      std::map<const CType*, uint32_t> memo;
+      if (typeDepth(t, memo) > kMaxTypeDepth) invalid("type nesting is too deep");
+      return t;
+    }
     case TypeDef::Kind::kFunc:
       return funcType(s, d.func);
     case TypeDef::Kind::kComponent:
@@ -601,7 +661,12 @@ CTypePtr typeDef(Scope& s, const TypeDef& d) {
       return declsType(s, d.decls, false);
     case TypeDef::Kind::kResource: {
       if (d.resource_rep != 0x7f) invalid("resources can only be represented by `i32`");
-      if (d.resource_dtor) checkCount(s.core_funcs, *d.resource_dtor, "core func");
+      if (d.resource_dtor) {
+        const CoreExtern& dtor = at(s.core_funcs, *d.resource_dtor, "core func");
+        if (dtor.known && !(dtor.func == engine::FuncType{{engine::ValType::kI32}, {}}))
+          invalid(fmt::format("core function {} has wrong signature for a destructor",
+                              *d.resource_dtor));
+      }
       CTypePtr t = newResource(*s.ctx);
       s.local_resources.insert(t.get());
       return t;
@@ -617,7 +682,7 @@ ExternItem externItem(Scope& s, const ExternType& et, const std::string& name) {
     case EK::kCoreModule: {
       const auto& ct = at(s.core_types, et.index, "core type");
       if (!ct->is_module) invalid(fmt::format("core type index {} is not a module type", et.index));
-      item.module = moduleTypeInfo(*ct);
+      item.module = moduleTypeInfo(*s.ctx, *ct);
       break;
     }
     case EK::kFunc:
@@ -673,23 +738,19 @@ EK kindOfSort(Sort sort) {
   }
 }
 
-void pushCore(Scope& s, Sort sort) {
+// The core index space of a core sort.
+std::vector<CoreExtern>& coreSpace(Scope& s, Sort sort) {
   switch (sort) {
     case Sort::kCoreFunc:
-      ++s.core_funcs;
-      break;
+      return s.core_funcs;
     case Sort::kCoreTable:
-      ++s.core_tables;
-      break;
+      return s.core_tables;
     case Sort::kCoreMemory:
-      ++s.core_memories;
-      break;
+      return s.core_memories;
     case Sort::kCoreGlobal:
-      ++s.core_globals;
-      break;
+      return s.core_globals;
     case Sort::kCoreTag:
-      ++s.core_tags;
-      break;
+      return s.core_tags;
     default:
       invalid(fmt::format("cannot alias a core instance export of sort {}", sortName(sort)));
   }
@@ -714,10 +775,10 @@ void alias(Scope& s, const Alias& a) {
       auto it = inst.exports.find(a.name);
       if (it == inst.exports.end())
         invalid(fmt::format("core instance {} has no export named `{}`", a.instance, a.name));
-      if (it->second != a.sort)
+      if (coreSortOf(it->second.kind) != a.sort)
         invalid(fmt::format("export `{}` for core instance {} is not a {}", a.name, a.instance,
                             sortName(a.sort)));
-      pushCore(s, a.sort);
+      coreSpace(s, a.sort).push_back(it->second);
       break;
     }
     case Alias::Target::kOuter: {
@@ -776,26 +837,117 @@ ExternItem itemOf(Scope& s, const SortIdx& si) {
   return item;
 }
 
-void checkCoreSortIdx(Scope& s, const SortIdx& si) {
+// The core item an inline core instance exports.
+const CoreExtern& coreItem(Scope& s, const SortIdx& si) {
   switch (si.sort) {
     case Sort::kCoreFunc:
-      checkCount(s.core_funcs, si.index, "core func");
-      break;
+      return at(s.core_funcs, si.index, "core func");
     case Sort::kCoreTable:
-      checkCount(s.core_tables, si.index, "core table");
-      break;
+      return at(s.core_tables, si.index, "core table");
     case Sort::kCoreMemory:
-      checkCount(s.core_memories, si.index, "core memory");
-      break;
+      return at(s.core_memories, si.index, "core memory");
     case Sort::kCoreGlobal:
-      checkCount(s.core_globals, si.index, "core global");
-      break;
+      return at(s.core_globals, si.index, "core global");
     case Sort::kCoreTag:
-      checkCount(s.core_tags, si.index, "core tag");
-      break;
+      return at(s.core_tags, si.index, "core tag");
     default:
       invalid(fmt::format("a core instance cannot export a {}", sortName(si.sort)));
   }
+}
+
+// Instantiates a core module: every import must be filled by an export of the argument instance
+// named by its module name, of a matching type (wasm-tools' messages). `typed` is null when the
+// module's types are not known (then only names and kinds are checked).
+CoreInstanceInfo instantiateCore(const engine::ModuleInfo& mod, const CoreModuleTypes* typed,
+                                 const std::map<std::string, const CoreInstanceInfo*>& args) {
+  for (size_t i = 0; i < mod.imports.size(); ++i) {
+    const engine::ImportDesc& imp = mod.imports[i];
+    auto arg = args.find(imp.module);
+    if (arg == args.end())
+      invalid(fmt::format("missing module instantiation argument named `{}`", imp.module));
+    auto ex = arg->second->exports.find(imp.name);
+    if (ex == arg->second->exports.end())
+      invalid(fmt::format("module instantiation argument `{}` does not export an item named `{}`",
+                          imp.module, imp.name));
+    CoreExtern expected = typed ? typed->imports[i] : unknownOf(imp.type.kind);
+    try {
+      checkCoreMatch(ex->second, expected);
+    } catch (const Invalid& e) {
+      invalid(fmt::format("type mismatch for export `{}` of module instantiation argument `{}`: {}",
+                          imp.name, imp.module, e.message));
+    }
+  }
+  CoreInstanceInfo info;
+  for (size_t i = 0; i < mod.exports.size(); ++i)
+    info.exports[mod.exports[i].name] =
+        typed ? typed->exports[i] : unknownOf(mod.exports[i].type.kind);
+  return info;
+}
+
+std::string debugTypes(const std::vector<engine::ValType>& v) {  // wasm-tools' `[I32, I64]`
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string n = engine::valTypeName(v[i]);
+    n[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(n[0])));
+    s += (i ? ", " : "") + n;
+  }
+  return s + "]";
+}
+
+// The core signatures around a canonical lift (`lifted` is the core function, index `index`) or
+// lower (`lifted` null): `realloc` is (ptr, ptr, ptr, ptr) -> ptr, `post-return` takes the lifted
+// function's results and returns nothing, and the lifted function has the flattened type of the
+// component function (CanonicalABI.md "Flattening"). Returns the core function type a lowering
+// defines. Options the resolver does not follow (async, gc) leave the types unknown.
+CoreExtern checkCoreSignatures(Scope& s, const CType& ft, const CanonOpts& o,
+                               const CoreExtern* lifted, uint32_t index) {
+  using VT = engine::ValType;
+  bool mem64 = false;
+  if (o.memory) mem64 = s.core_memories[*o.memory].known && s.core_memories[*o.memory].is64;
+  const VT ptr = mem64 ? VT::kI64 : VT::kI32;
+  if (o.realloc) {
+    if (!o.memory) invalid("canonical option `realloc` requires `memory` to also be specified");
+    const CoreExtern& r = s.core_funcs[*o.realloc];
+    if (r.known && !(r.func == engine::FuncType{{ptr, ptr, ptr, ptr}, {ptr}}))
+      invalid("canonical option `realloc` uses a core function with an incorrect signature");
+  }
+  if (lifted && o.post_return) {
+    const CoreExtern& p = s.core_funcs[*o.post_return];
+    if (p.known && lifted->known &&
+        (p.func.params != lifted->func.results || !p.func.results.empty()))
+      invalid("canonical option `post-return` uses a core function with an incorrect signature");
+  }
+  // Memory64 pointers and async/gc signatures differ from abi::flatSignature's; not followed.
+  if (o.async || o.gc || mem64) return unknownOf(engine::ExternKind::kFunc);
+  // Flattening is bounded first: a (list u8 N) parameter of large N needs no N-element vector.
+  const bool lower = lifted == nullptr;
+  engine::FuncType want;
+  size_t params = 0;
+  for (const auto& [n, p] : ft.fields) params += abi::flatCount(p.get());
+  if (params > abi::kMaxFlatParams) {
+    want.params = {VT::kI32};
+  } else {
+    for (const auto& [n, p] : ft.fields) abi::flatten(p, want.params);
+  }
+  if (abi::flatCount(ft.result.get()) > abi::kMaxFlatResults) {
+    if (lower)
+      want.params.push_back(VT::kI32);
+    else
+      want.results = {VT::kI32};
+  } else {
+    abi::flatten(ft.result, want.results);
+  }
+  if (lifted && lifted->known) {
+    if (want.params != lifted->func.params)
+      invalid(fmt::format(
+          "lowered parameter types `{}` do not match parameter types `{}` of core function {}",
+          debugTypes(want.params), debugTypes(lifted->func.params), index));
+    if (want.results != lifted->func.results)
+      invalid(fmt::format(
+          "lowered result types `{}` do not match result types `{}` of core function {}",
+          debugTypes(want.results), debugTypes(lifted->func.results), index));
+  }
+  return knownFunc(std::move(want));
 }
 
 struct Resolver {
@@ -812,40 +964,31 @@ struct Resolver {
     auto t = std::make_shared<CType>();
     t->kind = K::kComponent;
     std::map<std::string, std::string> import_names, export_names;
-    std::map<std::string, CTypePtr> resources;
+    std::map<std::string, CTypePtr> imported_resources, exported_resources;  // see declsType
     NameSet named_imports;  // s.named holds every named type, imported or exported
     const bool root = parent == nullptr;
     for (const Definition& def : c.definitions) {
       if (auto* m = std::get_if<std::pair<size_t, size_t>>(&def)) {
-        s.core_modules.push_back(coreModuleInterface(bytes.subspan(m->first, m->second)));
+        s.core_modules.push_back(
+            registerModule(*s.ctx, coreModuleInterface(bytes.subspan(m->first, m->second))));
         if (top) ++top->core_modules;
       } else if (auto* ci = std::get_if<CoreInstance>(&def)) {
         CoreInstanceInfo info;
         if (ci->instantiate) {
           const auto& mod = at(s.core_modules, ci->module, "core module");
-          std::set<std::string> arg_names;
-          for (const auto& [n, idx] : ci->args) {
-            checkCount(s.core_instances.size(), idx, "core instance");
-            if (!arg_names.insert(n).second)
+          std::map<std::string, const CoreInstanceInfo*> args;
+          for (const auto& [n, idx] : ci->args)
+            if (!args.emplace(n, &at(s.core_instances, idx, "core instance")).second)
               invalid(fmt::format("duplicate module instantiation argument named `{}`", n));
-          }
-          if (mod) {
-            for (const auto& imp : mod->imports)
-              if (!arg_names.count(imp.module))
-                invalid(
-                    fmt::format("missing module instantiation argument named `{}`", imp.module));
-            for (const auto& ex : mod->exports) info.exports[ex.name] = coreSortOf(ex.type.kind);
-          }
+          if (mod) info = instantiateCore(*mod, moduleTypes(*s.ctx, mod.get()), args);
         } else {
-          for (const auto& [n, si] : ci->exports) {
-            checkCoreSortIdx(s, si);
-            if (!info.exports.emplace(n, si.sort).second)
+          for (const auto& [n, si] : ci->exports)
+            if (!info.exports.emplace(n, coreItem(s, si)).second)
               invalid(fmt::format("export name `{}` already defined", n));
-          }
         }
         s.core_instances.push_back(std::move(info));
       } else if (auto* ct = std::get_if<std::shared_ptr<CoreType>>(&def)) {
-        if (*ct && (*ct)->is_module) moduleTypeInfo(**ct);
+        if (*ct && (*ct)->is_module) moduleTypeInfo(*s.ctx, **ct);
         s.core_types.push_back(*ct);
       } else if (auto* nested = std::get_if<std::shared_ptr<Component>>(&def)) {
         if (top) ++top->nested_components;
@@ -869,7 +1012,12 @@ struct Resolver {
           for (const auto& [n, si] : inst->exports) {
             checkExternName(n.name, "export");
             claimName(names, n.name, "export");
-            it->exports.emplace_back(n.name, itemOf(s, si));
+            ExternItem item = itemOf(s, si);
+            checkAttributes(n, item.kind);
+            // A bag of exports introduces no type indices, so no resource has a name in it and
+            // annotated function names cannot be satisfied (as in wasm-tools).
+            checkAnnotatedFunc(n.name, item, {});
+            it->exports.emplace_back(n.name, std::move(item));
           }
         }
         s.instances.push_back(it);
@@ -882,23 +1030,27 @@ struct Resolver {
       } else if (auto* cn = std::get_if<Canon>(&def)) {
         switch (cn->kind) {
           case Canon::Kind::kLift: {
-            checkCount(s.core_funcs, cn->func, "core func");
+            const CoreExtern& core = at(s.core_funcs, cn->func, "core func");
             const CTypePtr& ft = at(s.types, cn->type, "type");
             if (ft->kind != K::kFunc)
               invalid(fmt::format("type index {} is not a function type", cn->type));
-            if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
-            if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
-            if (cn->opts.post_return) checkCount(s.core_funcs, *cn->opts.post_return, "core func");
+            if (cn->opts.memory)
+              checkCount(s.core_memories.size(), *cn->opts.memory, "core memory");
+            if (cn->opts.realloc) checkCount(s.core_funcs.size(), *cn->opts.realloc, "core func");
+            if (cn->opts.post_return)
+              checkCount(s.core_funcs.size(), *cn->opts.post_return, "core func");
             if (!cn->opts.async) checkCanonOptions(*ft, cn->opts, /*lift=*/true);
+            checkCoreSignatures(s, *ft, cn->opts, &core, cn->func);
             s.funcs.push_back(ft);
             break;
           }
           case Canon::Kind::kLower: {
             const CTypePtr& ft = at(s.funcs, cn->func, "func");
             if (!cn->opts.async) checkCanonOptions(*ft, cn->opts, /*lift=*/false);
-            if (cn->opts.memory) checkCount(s.core_memories, *cn->opts.memory, "core memory");
-            if (cn->opts.realloc) checkCount(s.core_funcs, *cn->opts.realloc, "core func");
-            ++s.core_funcs;
+            if (cn->opts.memory)
+              checkCount(s.core_memories.size(), *cn->opts.memory, "core memory");
+            if (cn->opts.realloc) checkCount(s.core_funcs.size(), *cn->opts.realloc, "core func");
+            s.core_funcs.push_back(checkCoreSignatures(s, *ft, cn->opts, nullptr, 0));
             break;
           }
           case Canon::Kind::kResourceNew:
@@ -913,11 +1065,15 @@ struct Resolver {
             if (cn->kind != Canon::Kind::kResourceDrop &&
                 !s.local_resources.count(validationId(*s.ctx, r.get())))
               invalid(fmt::format("type index {} is not a local resource", cn->type));
-            ++s.core_funcs;
+            using VT = engine::ValType;
+            // Resources are represented by i32 (checked where they are defined).
+            s.core_funcs.push_back(knownFunc(cn->kind == Canon::Kind::kResourceDrop
+                                                 ? engine::FuncType{{VT::kI32}, {}}
+                                                 : engine::FuncType{{VT::kI32}, {VT::kI32}}));
             break;
           }
-          case Canon::Kind::kOther:
-            ++s.core_funcs;
+          case Canon::Kind::kOther:  // async, threads, error-context built-ins: not followed
+            s.core_funcs.push_back(unknownOf(engine::ExternKind::kFunc));
             break;
         }
       } else if (std::get_if<StartDef>(&def)) {
@@ -926,7 +1082,7 @@ struct Resolver {
         ExternItem item = externItem(s, imp->type, imp->name.name);
         checkExternName(imp->name.name, "import");
         checkAttributes(imp->name, item.kind);
-        checkAnnotatedFunc(imp->name.name, item, resources);
+        checkAnnotatedFunc(imp->name.name, item, imported_resources);
         if (root && item.kind == EK::kComponent)
           invalid("root-level component imports are not supported");
         if (item.kind == EK::kType && item.type) {
@@ -941,7 +1097,7 @@ struct Resolver {
         registerNamed(*s.ctx, item, named_imports);
         registerNamed(*s.ctx, item, s.named);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
-          resources[imp->name.name] = item.type;
+          imported_resources[imp->name.name] = item.type;
         claimName(import_names, imp->name.name, "import");
         t->imports.emplace_back(imp->name.name, item);
         push(s, item);
@@ -967,7 +1123,7 @@ struct Resolver {
         }
         checkExternName(ex->name.name, "export");
         checkAttributes(ex->name, item.kind);
-        checkAnnotatedFunc(ex->name.name, item, resources);
+        checkAnnotatedFunc(ex->name.name, item, exported_resources);
         if (root && item.kind == EK::kComponent)
           invalid("exporting a component from the root component is not supported");
         if (item.kind == EK::kType && item.type) {
@@ -980,7 +1136,7 @@ struct Resolver {
         checkVisible(*s.ctx, item, s.named, "export");
         registerNamed(*s.ctx, item, s.named);
         if (item.kind == EK::kType && item.type && item.type->kind == K::kResource)
-          resources[ex->name.name] = item.type;
+          exported_resources[ex->name.name] = item.type;
         claimName(export_names, ex->name.name, "export");
         t->exports.emplace_back(ex->name.name, item);
         push(s, item);

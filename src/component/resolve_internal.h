@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -18,6 +19,8 @@ namespace cumulus::component::resolver {
 
 using K = CType::Kind;
 using EK = ExternType::Kind;
+
+struct CoreModuleTypes;  // below
 
 // Validation errors unwind the resolver as this exception; resolve() turns it into an Error.
 struct Invalid {
@@ -41,6 +44,10 @@ struct Ctx {
   std::set<const CType*> fresh;             // per-instance copies (identities of their own)
   std::map<const CType*, std::pair<uint64_t, uint64_t>> defined;  // component type -> serials
   std::vector<CTypePtr> keep;  // keeps keyed pointers alive, so addresses are never reused
+  // Core module types travel through component-level items as engine::ModuleInfo (ExternItem's
+  // `module`); their typed interface is kept here, keyed by that pointer (kept alive by the value).
+  std::map<const engine::ModuleInfo*, std::shared_ptr<const CoreModuleTypes>> module_types;
+  std::vector<std::shared_ptr<const engine::ModuleInfo>> keep_modules;
 };
 
 inline const CType* validationId(const Ctx& c, const CType* t) {
@@ -82,7 +89,51 @@ CTypePtr freshInstance(Ctx& c, const CTypePtr& t);
 ExternItem ascribe(Ctx& c, const ExternItem& actual, const ExternItem& declared,
                    std::pair<uint64_t, uint64_t> bindable);
 
-// Reads only a core module's import and export sections.
-std::shared_ptr<const engine::ModuleInfo> coreModuleInterface(std::span<const uint8_t> b);
+// ---- core types (core_interface.cpp) ----
+// A core item's type as the resolver follows it: enough for core instantiation arguments
+// (wasm-tools' core "entity" subtyping) and the core signatures of canonical functions. Only the
+// value types of Wasm 2.0 are modelled; an item whose type mentions anything else (typed
+// references, tags, types the resolver cannot read) is not `known` and matches any item of its
+// kind, so a core feature the resolver does not model never makes a valid component invalid (the
+// engine validates the module itself when it compiles it).
+struct CoreExtern {
+  engine::ExternKind kind = engine::ExternKind::kFunc;
+  bool known = false;
+  engine::FuncType func;                        // func
+  engine::ValType val = engine::ValType::kI32;  // global content type; table element type
+  bool mut = false;                             // global
+  engine::Limits limits;                        // table, memory
+  bool shared = false, is64 = false;            // table, memory
+  uint32_t page_log2 = 16;                      // memory (custom-page-sizes)
+};
+CoreExtern knownFunc(engine::FuncType f);
+CoreExtern unknownOf(engine::ExternKind kind);
+
+// The types of a core module's imports and exports, in the order of its engine::ModuleInfo.
+struct CoreModuleTypes {
+  std::vector<CoreExtern> imports, exports;
+};
+
+// "(func (param i32) (result i32))", as wasm-tools prints core function types.
+std::string coreFuncString(const engine::FuncType& f);
+// Core subtyping of an instantiation argument's item `actual` against the import `expected`
+// (wasm-tools' messages: "expected global type i32, found i64", "mismatch in table limits", …).
+void checkCoreMatch(const CoreExtern& actual, const CoreExtern& expected);
+
+// A core function type written in a component (`core type`); nullopt when it uses value types
+// the resolver does not model.
+std::optional<engine::FuncType> coreFuncTypeOf(const CoreFuncType& f);
+// The type of a core import/export declaration in a module type; `types` are the module type's
+// function types so far (nullopt: not modelled).
+CoreExtern coreExternOf(const CoreImportDesc& d,
+                        const std::vector<std::optional<engine::FuncType>>& types);
+
+struct CoreModule {
+  std::shared_ptr<const engine::ModuleInfo> info;
+  std::shared_ptr<const CoreModuleTypes> types;
+};
+// Reads only a core module's interface: the type, import, function, table, memory, tag, global
+// and export sections (not code or data).
+CoreModule coreModuleInterface(std::span<const uint8_t> b);
 
 }  // namespace cumulus::component::resolver

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,7 @@ namespace cumulus::component {
 namespace {
 
 // Invalid spec components the decoder + resolver reject today (of 367); raise as validation grows.
-constexpr int kInvalidRejectedFloor = 338;
+constexpr int kInvalidRejectedFloor = 363;
 
 const std::filesystem::path kFixtures =
     std::filesystem::path(CUMULUS_SOURCE_DIR) / ".." / "shared" / "fixtures";
@@ -110,6 +111,53 @@ TEST(ComponentResolver, ValidSpecComponentsResolveAndInvalidOnesAreCounted) {
   EXPECT_EQ(resolved, valid);
   EXPECT_EQ(invalid, 367);
   EXPECT_GE(rejected, kInvalidRejectedFloor);
+}
+
+// Core instantiation arguments, canonical core signatures, nested names, resource names in
+// annotated functions, type depth and size: the rejection names what wasm-tools names.
+TEST(ComponentResolver, CoreTypeAndNameRejectionsSayWhatWasmToolsSays) {
+  const std::set<std::string> ids = {"spec-repo__validation__abi.17",
+                                     "spec-repo__validation__abi.18",
+                                     "spec-repo__validation__abi.20",
+                                     "spec-repo__validation__abi.21",
+                                     "spec-repo__validation__instantiation.39",
+                                     "spec-repo__validation__instantiation.40",
+                                     "spec-repo__validation__instantiation.41",
+                                     "spec-repo__validation__instantiation.42",
+                                     "spec-repo__validation__instantiation.43",
+                                     "spec-repo__validation__instantiation.44",
+                                     "spec-repo__validation__instantiation.45",
+                                     "spec-repo__validation__instantiation.46",
+                                     "spec-repo__validation__instantiation.47",
+                                     "spec-repo__validation__instantiation.48",
+                                     "spec-repo__validation__instantiation.49",
+                                     "spec-repo__validation__instantiation.51",
+                                     "spec-repo__validation__resources.60",
+                                     "spec-repo__validation__annotated-names.28",
+                                     "spec-repo__validation__annotated-names.32",
+                                     "spec-repo__validation__attributes.19",
+                                     "spec-repo__validation__attributes.24",
+                                     "spec-repo__validation__extern-names.10",
+                                     "spec-repo__validation__extern-names.11",
+                                     "spec-repo__validation__max-value-size.7",
+                                     "wasmtime-misc__types.20"};
+  auto manifest = readTextFile(kFixtures / "component-model/compiled/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  size_t seen = 0;
+  for (const auto& e : nlohmann::json::parse(*manifest)) {
+    if (!ids.count(e["id"].get<std::string>())) continue;
+    ++seen;
+    auto bytes = readFile(kFixtures / "component-model/compiled" / e["file"].get<std::string>());
+    ASSERT_TRUE(bytes.ok());
+    auto c = decode(*bytes);
+    ASSERT_TRUE(c.ok()) << e["id"];
+    auto info = resolve(*c, *bytes);
+    ASSERT_FALSE(info.ok()) << e["id"];
+    EXPECT_NE(info.error().message().find(e["expect_message"].get<std::string>()),
+              std::string::npos)
+        << e["id"] << ": " << info.error().message();
+  }
+  EXPECT_EQ(seen, ids.size());
 }
 
 TEST(ComponentResolver, HttpHelloWorldHasTheExpectedWorld) {
