@@ -162,8 +162,7 @@ Extern makeHostFunc(std::shared_ptr<HostFunc> fn) {
   Extern e;
   e.kind = ExternKind::kFunc;
   e.type.kind = ExternKind::kFunc;
-  e.type.func = fn->type;
-  e.func.type = fn->type;
+  e.func.type = &fn->type;
   e.func.host = std::move(fn);
   return e;
 }
@@ -237,14 +236,18 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
     auto fail = [&](std::string_view why) {
       return makeError(ErrorCode::kLinkError,
                        "incompatible import type for {}.{}: {} (wanted {}, got {})", want.module,
-                       want.name, why, want.type.toString(), have.type.toString());
+                       want.name, why, want.type.toString(),
+                       have.kind == ExternKind::kFunc && have.func.type
+                           ? "func " + have.func.type->toString()
+                           : have.type.toString());
     };
     if (have.kind != want.type.kind) return fail("wrong kind");
     if (have.kind != ExternKind::kFunc && !have.object)
       return fail("objects of interpreter-tier (SIMD) modules cannot be shared");
     switch (want.type.kind) {
       case ExternKind::kFunc:
-        if (!(have.func.type == want.type.func)) return fail("signature differs");
+        if (!have.func.type || !(*have.func.type == want.type.func))
+          return fail("signature differs");
         break;
       case ExternKind::kGlobal:
         if (!(have.type.global == want.type.global)) return fail("global type differs");
@@ -361,16 +364,17 @@ Extern Instance::exportAt(uint32_t index) {
   const ExportDesc& d = module_->info().exports[*idx];
   Extern e;
   e.kind = d.type.kind;
-  e.type = d.type;
   e.owner = shared_from_this();
   void* p = code_->entry().export_ptr(*idx, data_);
   if (d.type.kind == ExternKind::kFunc) {
-    e.func.type = d.type.func;
+    e.type.kind = ExternKind::kFunc;
+    e.func.type = &d.type.func;
     e.func.owner = shared_from_this();
     e.func.export_index = *idx;
     e.func.ref = wasm_rt_funcref_t{module_->exportFuncTypeId(*idx),
                                    reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
   } else {
+    e.type = d.type;
     e.object = p;
   }
   return e;

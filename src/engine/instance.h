@@ -52,8 +52,10 @@ struct HostFunc {
   std::string name;  // for error messages
 };
 
+// `type` points into what keeps the function alive (the HostFunc, or the owner's module info), so
+// passing a Func around (every import of every instantiation) copies no signature.
 struct Func {
-  FuncType type;
+  const FuncType* type = nullptr;
   std::shared_ptr<HostFunc> host;   // set for host functions
   std::shared_ptr<Instance> owner;  // set for wasm functions (exported by `owner`)
   uint32_t export_index = 0;
@@ -64,7 +66,8 @@ struct Extern {
   ExternKind kind = ExternKind::kFunc;
   Func func;
   void* object = nullptr;       // wasm_rt_memory_t*, wasm_rt_*_table_t* or global storage
-  ExternType type;              // for memory/table/global: the current type
+  ExternType type;              // for memory/table/global: the current type; for a function only
+                                // `kind` (its type is *func.type)
   std::shared_ptr<void> owner;  // keeps `object` alive
 };
 

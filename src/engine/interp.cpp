@@ -73,8 +73,8 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
     ib::ImportSpec spec;
     if (e.kind == ExternKind::kFunc) {
       spec.kind = ib::ImportSpec::kFunc;
-      spec.params = codes(e.func.type.params);
-      spec.results = codes(e.func.type.results);
+      spec.params = codes(e.func.type->params);
+      spec.results = codes(e.func.type->results);
       Func f = e.func;
       Instance* self = &owner;
       std::string name = fmt::format("{}.{}", desc.module, desc.name);
@@ -111,10 +111,14 @@ std::optional<Extern> InterpInstance::getExport(uint32_t index) {
   const ExportDesc& d = impl_->owner.module_->info().exports[index];
   Extern e;
   e.kind = d.type.kind;
-  e.type = d.type;
+  if (d.type.kind == ExternKind::kFunc) {
+    e.type.kind = ExternKind::kFunc;
+  } else {
+    e.type = d.type;
+  }
   e.owner = impl_->owner.shared_from_this();
   if (d.type.kind == ExternKind::kFunc) {
-    e.func.type = d.type.func;
+    e.func.type = &d.type.func;
     e.func.owner = impl_->owner.shared_from_this();
     e.func.export_index = index;
   } else if (d.type.kind == ExternKind::kGlobal) {

@@ -179,6 +179,30 @@ TEST_P(EngineTest, RecycledMemoryIsZeroAndBoundedBySize) {
   }
 }
 
+// Recycling clears dirty pages in place when few are resident and drops them when many are
+// (runtime.cpp zeroPages): both must leave every byte zero.
+TEST_P(EngineTest, RecycledMemoryIsZeroAfterSmallAndLargeWrites) {
+  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "the interpreter has its own memory";
+  const char* text = R"((module (memory (export "m") 40)
+    (func (export "fill") (param i32) i32.const 0 i32.const 0xab local.get 0 memory.fill)
+    (func (export "sum") (param i32) (result i32) (local i32 i32)
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get 1) (local.get 0)))
+        (local.set 2 (i32.or (local.get 2) (i32.load (local.get 1))))
+        (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+        (br $l)))
+      local.get 2)))";
+  const uint32_t all = 40 * 65536;
+  for (uint32_t written : {200u * 1024, all, 12345u, all / 2, 4096u}) {
+    auto inst = instantiate(text);
+    ASSERT_TRUE(inst);
+    auto r = inst->call("sum", {Value::i32(all)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].cell.i32, 0u) << "stale data after a previous instance wrote bytes";
+    ASSERT_TRUE(inst->call("fill", {Value::i32(written)}).ok());
+  }
+}
+
 const char* kLoops = R"((module
   (func (export "spin") (loop $l (br $l)))
   (func (export "count") (param i32) (result i32) (local i32)
@@ -214,6 +238,16 @@ TEST_P(EngineTest, DeadlineStopsARunawayLoopWhileOthersRun) {
   if (GetParam() != TierPolicy::kInterpreter) {
     auto ok = spinner->call("count", {Value::i32(10)});
     ASSERT_TRUE(ok.ok()) << ok.error().message();
+  }
+  // The same thread is interrupted again (the interrupt signal is unblocked after each one; an
+  // interrupted interpreter instance cannot be used again).
+  for (int i = 0; GetParam() != TierPolicy::kInterpreter && i < 3; ++i) {
+    options.deadline = std::chrono::steady_clock::now() + 20ms;
+    auto again = spinner->call("spin", {}, options);
+    late = std::chrono::steady_clock::now() - *options.deadline;
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().detail(), CUMULUS_TRAP_INTERRUPTED) << again.error().message();
+    EXPECT_LT(late, 100ms) << "interrupt " << i + 2 << " on one thread";
   }
 }
 

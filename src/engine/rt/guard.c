@@ -11,7 +11,9 @@ int cumulus_guarded_call(void (*fn)(void*), void* ctx) {
   sigjmp_buf target;
   int saved_mode;
   sigjmp_buf* previous = cumulus_rt_enter(&target, &saved_mode);
-  int code = sigsetjmp(target, 1);
+  /* The signal mask is not saved (that is a sigprocmask syscall per call): the fault handlers run
+   * with SA_NODEFER, and cumulus_rt_leave unblocks the interrupt signal after a trap. */
+  int code = sigsetjmp(target, 0);
   if (code == 0) {
     fn(ctx);
   }

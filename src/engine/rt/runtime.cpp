@@ -33,8 +33,8 @@ thread_local ThreadState* t_state = nullptr;
 std::atomic<uintptr_t> g_reservations[kMaxReservations];
 std::atomic<size_t> g_reservation_high{0};
 std::mutex g_mem_mutex;
-// Reservations ready for reuse: `accessible` leading bytes are read-write and zero (their pages
-// were dropped), the rest PROT_NONE. GUARDED_BY(g_mem_mutex).
+// Reservations ready for reuse: `accessible` leading bytes are read-write and zero (see
+// zeroPages), the rest PROT_NONE. GUARDED_BY(g_mem_mutex).
 struct Pooled {
   uint8_t* base;
   uint64_t accessible;
@@ -130,8 +130,7 @@ void checkPendingInterrupt(ThreadState& ts) {
 }
 
 // A reservation whose first `bytes` are read-write and zero and whose rest is PROT_NONE.
-// Recycled reservations keep their read-write prefix from the last use (zeroed by dropping its
-// pages), so re-instantiating the same module costs no protection change at all: only the
+// Recycled reservations keep their read-write prefix from the last use (zeroed), so re-instantiating the same module costs no protection change at all: only the
 // difference in size is re-protected. Syscalls run outside the lock.
 uint8_t* takeReservation(uint64_t bytes) {
   Pooled got{nullptr, 0};
@@ -170,6 +169,36 @@ uint8_t* takeReservation(uint64_t bytes) {
   return got.base;
 }
 
+// Zeroes `bytes` of a reservation being recycled. Dropping the pages (madvise DONTNEED) costs a
+// TLB shootdown that interrupts every other core running this process (19% of a loaded HTTP
+// server's samples, one per request) and a page fault per page the next instance touches. A
+// request usually touches a few dozen pages of its memory, so: ask the kernel which pages are
+// resident (mincore: no TLB flush), and clear the resident ones that are not already zero, in
+// place. They stay resident for the next instance. Above kKeepResidentBytes of resident pages
+// the whole range is dropped instead, which bounds what a pooled reservation keeps.
+bool zeroPages(uint8_t* base, uint64_t bytes) {
+  constexpr uint64_t kKeepResidentBytes = 1ull << 20;
+  static const uint64_t kOsPage = uint64_t(sysconf(_SC_PAGESIZE));
+  const uint64_t pages = bytes / kOsPage;
+  thread_local std::vector<unsigned char> resident;
+  resident.resize(pages);
+  if (mincore(base, bytes, resident.data()) != 0)
+    return madvise(base, bytes, MADV_DONTNEED) == 0;
+  uint64_t count = 0;
+  for (unsigned char r : resident) count += r & 1;
+  if (count * kOsPage > kKeepResidentBytes) return madvise(base, bytes, MADV_DONTNEED) == 0;
+  for (uint64_t i = 0; i < pages; ++i) {
+    if (!(resident[i] & 1)) continue;
+    auto* page = reinterpret_cast<uint64_t*>(base + i * kOsPage);
+    const size_t words = kOsPage / sizeof(uint64_t);
+    // A page only read maps the shared zero page: writing it would fault in a copy.
+    size_t w = 0;
+    while (w < words && page[w] == 0) ++w;
+    if (w < words) std::memset(page + w, 0, (words - w) * sizeof(uint64_t));
+  }
+  return true;
+}
+
 // `accessible` is the read-write prefix (the memory's size when it was freed).
 void returnReservation(uint8_t* base, uint64_t accessible) {
   bool pool;
@@ -183,8 +212,8 @@ void returnReservation(uint8_t* base, uint64_t accessible) {
     munmap(base, kReservationBytes);
     return;
   }
-  // Drop the pages: they read as zero next time (a fresh instance must never see old data).
-  if (accessible && madvise(base, accessible, MADV_DONTNEED) != 0) {
+  // Every page must read zero next time (a fresh instance must never see old data).
+  if (accessible && !zeroPages(base, accessible)) {
     munmap(base, kReservationBytes);
     return;
   }
@@ -336,6 +365,13 @@ int cumulus_rt_leave(sigjmp_buf* previous, int saved_mode, int trapped) {
   ts.trap_target = previous;
   ts.mode = saved_mode;
   ts.unwind_target = nullptr;
+  if (trapped == CUMULUS_TRAP_INTERRUPTED) {
+    // Left onInterrupt by siglongjmp, which kept the signal blocked (guard.c saves no mask).
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, kInterruptSignal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
   return trapped;
 }
 
