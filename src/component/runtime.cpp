@@ -478,7 +478,7 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   st.locals.reserve(p.local_resources.size());
   for (size_t i = 0; i < p.local_resources.size(); ++i) {
     auto t = std::make_unique<ResourceType>();
-    t->name = fmt::format("resource {}", i);
+    t->name = "resource " + std::to_string(i);
     t->owner = self;
     t->local_index = static_cast<uint32_t>(i);
     st.locals.push_back(std::move(t));

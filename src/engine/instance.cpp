@@ -364,8 +364,9 @@ Extern Instance::exportAt(uint32_t index) {
   const ExportDesc& d = module_->info().exports[*idx];
   Extern e;
   e.kind = d.type.kind;
-  e.owner = shared_from_this();
   void* p = code_->entry().export_ptr(*idx, data_);
+  // One reference to this instance: a function holds it in func.owner, anything else in owner
+  // (this runs for every import of every instantiation).
   if (d.type.kind == ExternKind::kFunc) {
     e.type.kind = ExternKind::kFunc;
     e.func.type = &d.type.func;
@@ -376,6 +377,7 @@ Extern Instance::exportAt(uint32_t index) {
   } else {
     e.type = d.type;
     e.object = p;
+    e.owner = shared_from_this();
   }
   return e;
 }

@@ -68,7 +68,7 @@ struct Extern {
   void* object = nullptr;       // wasm_rt_memory_t*, wasm_rt_*_table_t* or global storage
   ExternType type;              // for memory/table/global: the current type; for a function only
                                 // `kind` (its type is *func.type)
-  std::shared_ptr<void> owner;  // keeps `object` alive
+  std::shared_ptr<void> owner;  // keeps `object` alive (a function: func.host or func.owner does)
 };
 
 // Host-created objects (e.g. the spec test's "spectest" module).
