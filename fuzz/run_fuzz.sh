@@ -41,9 +41,12 @@ build-fuzz/fuzz/fuzz_component "$CCORPUS" -max_total_time="$((SECONDS_TO_RUN / 2
   -artifact_prefix="$ROOT/build-fuzz/artifacts/" -print_final_stats=1 >"$ROOT/build-fuzz/fuzz-component.log" 2>&1 || status=$?
 tail -3 "$ROOT/build-fuzz/fuzz-component.log"
 grep -A40 -m1 -E "^==[0-9]+==ERROR|deadly signal" "$ROOT/build-fuzz/fuzz-component.log" | head -60 || true
-if compgen -G "$ROOT/build-fuzz/artifacts/crash-*" >/dev/null; then
-  cp "$ROOT"/build-fuzz/artifacts/crash-* "$ROOT/fuzz/regressions/"
-  echo "fuzz: crash found; copied to fuzz/regressions/ (add it to git as a regression test)" >&2
+# crash-*, oom-* and timeout-* inputs alike: the engine and component tests replay them all.
+shopt -s nullglob
+found=("$ROOT"/build-fuzz/artifacts/{crash,oom,timeout}-*)
+if ((${#found[@]})); then
+  cp "${found[@]}" "$ROOT/fuzz/regressions/"
+  echo "fuzz: a crash, out-of-memory or timeout was found; copied to fuzz/regressions/ (add it to git as a regression test)" >&2
   exit 1
 fi
 exit $status

@@ -196,6 +196,13 @@ struct Cursor {
     if (readUleb128(b, pos, 64, r)) fail("LEB128");
     return r;
   }
+  // A vector's length: each entry takes at least one byte, so a count beyond the bytes left is
+  // malformed (found by fuzzing: a huge count made the reader allocate gigabytes).
+  uint64_t count() {
+    uint64_t n = leb();
+    if (n > b.size() - pos) fail("count (more entries than bytes)");
+    return n;
+  }
   // Skips a (signed or unsigned) LEB128 of at most 10 bytes.
   void skipLeb() {
     for (int i = 0; i < 10; ++i)
@@ -298,7 +305,7 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
     size_t end = r.pos + size;
     switch (id) {
       case 1: {  // types
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) {
           if (r.u8() != 0x60) break;  // rec groups, sub types, structs, arrays: not modelled
           std::optional<FuncType> f = FuncType{};
@@ -317,7 +324,7 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         break;
       }
       case 2: {  // imports
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         std::set<std::pair<std::string, std::string>> seen;
         for (uint64_t i = 0; i < n; ++i) {
           engine::ImportDesc d{r.name(), r.name(), {}};
@@ -368,12 +375,12 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         break;
       }
       case 3: {  // functions
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) funcs.push_back(funcOf(r.leb()));
         break;
       }
       case 4: {  // tables
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         size_t target = tables.size() + n;
         for (uint64_t i = 0; i < n; ++i) {
           CoreExtern e = unknownOf(ExternKind::kTable);
@@ -390,7 +397,7 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         break;
       }
       case 5: {  // memories
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) {
           CoreExtern e = unknownOf(ExternKind::kMemory);
           r.limits(e);
@@ -400,7 +407,7 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         break;
       }
       case 6: {  // globals
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         size_t target = globals.size() + n;
         for (uint64_t i = 0; i < n; ++i) {
           CoreExtern e = unknownOf(ExternKind::kGlobal);
@@ -414,12 +421,12 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         break;
       }
       case 13: {  // tags
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) tags.push_back(unknownOf(ExternKind::kTag));
         break;
       }
       case 7: {  // exports
-        uint64_t n = r.leb();
+        uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) {
           engine::ExportDesc d{r.name(), {}};
           uint8_t kind = r.u8();

@@ -3,7 +3,9 @@
 #include "engine/translate.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -595,6 +597,79 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
     if (m.globals[i]->init_expr.empty())
       return makeError(ErrorCode::kInvalidArgument,
                        "invalid module: type mismatch: empty global initializer");
+  // wabt 1.0.32 reads typed references (`(ref ...)`, 0x6b/0x6c) in places such as a table's
+  // element type, and its C writer aborts on them (found by fuzzing). The engine supports the
+  // reference types of Wasm 2.0 only (funcref, externref): anything else is refused here.
+  auto supported = [](wabt::Type t) {
+    switch (t) {
+      case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
+      case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
+        return true;
+      default:
+        return false;
+    }
+  };
+  auto unsupported = [](wabt::Type t, std::string_view where) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "invalid module: unsupported value type {} in {} (typed references are not "
+                     "supported)", t.GetName(), where);
+  };
+  for (const wabt::Table* t : m.tables)
+    if (!supported(t->elem_type)) return unsupported(t->elem_type, "a table's element type");
+  for (const wabt::Global* g : m.globals)
+    if (!supported(g->type)) return unsupported(g->type, "a global's type");
+  for (const wabt::TypeEntry* te : m.types) {
+    const auto* ft = wabt::dyn_cast<wabt::FuncType>(te);
+    if (!ft) return makeError(ErrorCode::kInvalidArgument, "invalid module: only function types are supported");
+    for (wabt::Type t : ft->sig.param_types)
+      if (!supported(t)) return unsupported(t, "a function type");
+    for (wabt::Type t : ft->sig.result_types)
+      if (!supported(t)) return unsupported(t, "a function type");
+  }
+  // Block types, typed select and ref.null inside function bodies.
+  std::optional<wabt::Type> bad_in_body;
+  auto check = [&](wabt::Type t) {
+    if (!bad_in_body && !supported(t)) bad_in_body = t;
+  };
+  std::function<void(const wabt::ExprList&)> walk = [&](const wabt::ExprList& exprs) {
+    auto block = [&](const wabt::Block& b) {
+      for (wabt::Type t : b.decl.sig.param_types) check(t);
+      for (wabt::Type t : b.decl.sig.result_types) check(t);
+      walk(b.exprs);
+    };
+    for (const wabt::Expr& e : exprs) {
+      if (bad_in_body) return;
+      switch (e.type()) {
+        case wabt::ExprType::Block: block(wabt::cast<wabt::BlockExpr>(&e)->block); break;
+        case wabt::ExprType::Loop: block(wabt::cast<wabt::LoopExpr>(&e)->block); break;
+        case wabt::ExprType::If: {
+          const auto* x = wabt::cast<wabt::IfExpr>(&e);
+          block(x->true_);
+          walk(x->false_);
+          break;
+        }
+        case wabt::ExprType::Try: {
+          const auto* x = wabt::cast<wabt::TryExpr>(&e);
+          block(x->block);
+          for (const wabt::Catch& c : x->catches) walk(c.exprs);
+          break;
+        }
+        case wabt::ExprType::Select:
+          for (wabt::Type t : wabt::cast<wabt::SelectExpr>(&e)->result_type) check(t);
+          break;
+        case wabt::ExprType::RefNull: check(wabt::cast<wabt::RefNullExpr>(&e)->type); break;
+        default: break;
+      }
+    }
+  };
+  for (const wabt::Func* f : m.funcs) {
+    for (wabt::Type t : f->local_types)
+      if (!supported(t)) return unsupported(t, "a function's locals");
+    walk(f->exprs);
+    if (bad_in_body) return unsupported(*bad_in_body, "a function body");
+  }
+  for (const wabt::ElemSegment* e : m.elem_segments)
+    if (!supported(e->elem_type)) return unsupported(e->elem_type, "an element segment");
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};
