@@ -255,20 +255,24 @@ CTypePtr paramsTuple(const CType& func) {
 
 FlatSig flatSignature(const CType& func, bool lower) {
   FlatSig sig;
-  for (const auto& [n, p] : func.fields) flatten(p, sig.params);
-  if (sig.params.size() > kMaxFlatParams) {
+  // Counted before flattening: a (list u8 N) parameter of large N needs no N-element vector.
+  size_t params = 0;
+  for (const auto& [n, p] : func.fields) params += flatCount(p.get());
+  if (params > kMaxFlatParams) {
     sig.params = {VT::kI32};
     sig.params_in_memory = true;
+  } else {
+    for (const auto& [n, p] : func.fields) flatten(p, sig.params);
   }
-  flatten(func.result, sig.results);
-  if (sig.results.size() > kMaxFlatResults) {
+  if (flatCount(func.result.get()) > kMaxFlatResults) {
     sig.results_in_memory = true;
     if (lower) {
       sig.params.push_back(VT::kI32);
-      sig.results.clear();
     } else {
       sig.results = {VT::kI32};
     }
+  } else {
+    flatten(func.result, sig.results);
   }
   return sig;
 }

@@ -50,11 +50,6 @@ std::string coreFuncString(const FuncType& f) {
 
 namespace {
 
-// Limits of tables and memories: the actual item's range must lie within the expected one.
-bool limitsMatch(const engine::Limits& a, const engine::Limits& e) {
-  return a.min >= e.min && (!e.max || (a.max && *a.max <= *e.max));
-}
-
 // The value types the resolver models (Wasm 2.0); others (typed references, GC abstract heap
 // types) give nullopt.
 std::optional<VT> modelledValType(uint8_t code) {
@@ -96,13 +91,13 @@ void checkCoreMatch(const CoreExtern& a, const CoreExtern& e) {
         invalid(fmt::format("expected table element type {}, found {}", engine::valTypeName(e.val),
                             engine::valTypeName(a.val)));
       if (a.shared != e.shared) invalid("mismatch in the shared flag for tables");
-      if (!limitsMatch(a.limits, e.limits)) invalid("mismatch in table limits");
+      if (!engine::limitsMatch(a.limits, e.limits)) invalid("mismatch in table limits");
       break;
     case ExternKind::kMemory:
       if (a.shared != e.shared) invalid("mismatch in the shared flag for memories");
       if (a.is64 != e.is64) invalid("mismatch in index type used for memories");
       if (a.page_log2 != e.page_log2) invalid("mismatch in page size for memories");
-      if (!limitsMatch(a.limits, e.limits)) invalid("mismatch in memory limits");
+      if (!engine::limitsMatch(a.limits, e.limits)) invalid("mismatch in memory limits");
       break;
     case ExternKind::kGlobal:
       if (a.mut != e.mut) invalid("global types differ in mutability");
@@ -239,6 +234,40 @@ struct Cursor {
     e.is64 = flags & 4;
     if (flags & 8) e.page_log2 = static_cast<uint32_t>(leb());
   }
+  // Table, memory and global types, as imports and definitions write them.
+  CoreExtern tableType() {
+    CoreExtern e = unknownOf(ExternKind::kTable);
+    auto elem = valType();
+    limits(e);
+    if (elem) e.val = *elem, e.known = true;
+    return e;
+  }
+  CoreExtern memoryType() {
+    CoreExtern e = unknownOf(ExternKind::kMemory);
+    limits(e);
+    e.known = true;
+    return e;
+  }
+  CoreExtern globalType() {
+    CoreExtern e = unknownOf(ExternKind::kGlobal);
+    auto t = valType();
+    e.mut = u8() == 1;
+    if (t) e.val = *t, e.known = true;
+    return e;
+  }
+  // A function type's parameter or result list; nullopt if it has a type not modelled (read all
+  // the same).
+  std::optional<std::vector<VT>> valTypeList() {
+    std::vector<VT> list;
+    bool known = true;
+    for (uint64_t k = leb(); k > 0; --k) {
+      auto t = valType();
+      if (t) list.push_back(*t);
+      known = known && t;
+    }
+    if (!known) return std::nullopt;
+    return list;
+  }
   // Skips a constant expression; false if it uses an instruction this reader does not know (the
   // rest of the section is then left unread).
   bool skipConstExpr() {
@@ -308,18 +337,11 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         uint64_t n = r.count();
         for (uint64_t i = 0; i < n; ++i) {
           if (r.u8() != 0x60) break;  // rec groups, sub types, structs, arrays: not modelled
-          std::optional<FuncType> f = FuncType{};
-          for (uint64_t k = r.leb(); k > 0; --k) {
-            auto t = r.valType();
-            if (!t) f.reset();
-            if (f) f->params.push_back(*t);
-          }
-          for (uint64_t k = r.leb(); k > 0; --k) {
-            auto t = r.valType();
-            if (!t) f.reset();
-            if (f) f->results.push_back(*t);
-          }
-          func_types.push_back(std::move(f));
+          auto params = r.valTypeList();
+          auto results = r.valTypeList();
+          func_types.push_back(params && results
+                                   ? std::optional<FuncType>(FuncType{*params, *results})
+                                   : std::nullopt);
         }
         break;
       }
@@ -337,28 +359,18 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
               e = funcOf(r.leb());
               funcs.push_back(e);
               break;
-            case 1: {
-              e = unknownOf(ExternKind::kTable);
-              auto elem = r.valType();
-              r.limits(e);
-              if (elem) e.val = *elem, e.known = true;
+            case 1:
+              e = r.tableType();
               tables.push_back(e);
               break;
-            }
             case 2:
-              e = unknownOf(ExternKind::kMemory);
-              r.limits(e);
-              e.known = true;
+              e = r.memoryType();
               memories.push_back(e);
               break;
-            case 3: {
-              e = unknownOf(ExternKind::kGlobal);
-              auto t = r.valType();
-              e.mut = r.u8() == 1;
-              if (t) e.val = *t, e.known = true;
+            case 3:
+              e = r.globalType();
               globals.push_back(e);
               break;
-            }
             case 4:
               r.u8();
               r.leb();
@@ -383,14 +395,10 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
         uint64_t n = r.count();
         size_t target = tables.size() + n;
         for (uint64_t i = 0; i < n; ++i) {
-          CoreExtern e = unknownOf(ExternKind::kTable);
           // A table with an initialiser is 0x40 0x00 tabletype expr.
           bool init = r.pos < bytes.size() && bytes[r.pos] == 0x40;
           if (init) r.skip(2);
-          auto elem = r.valType();
-          r.limits(e);
-          if (elem) e.val = *elem, e.known = true;
-          tables.push_back(e);
+          tables.push_back(r.tableType());
           if (init && !r.skipConstExpr()) break;
         }
         fillUnknown(tables, target, ExternKind::kTable);
@@ -398,23 +406,14 @@ CoreModule coreModuleInterface(std::span<const uint8_t> bytes) {
       }
       case 5: {  // memories
         uint64_t n = r.count();
-        for (uint64_t i = 0; i < n; ++i) {
-          CoreExtern e = unknownOf(ExternKind::kMemory);
-          r.limits(e);
-          e.known = true;
-          memories.push_back(e);
-        }
+        for (uint64_t i = 0; i < n; ++i) memories.push_back(r.memoryType());
         break;
       }
       case 6: {  // globals
         uint64_t n = r.count();
         size_t target = globals.size() + n;
         for (uint64_t i = 0; i < n; ++i) {
-          CoreExtern e = unknownOf(ExternKind::kGlobal);
-          auto t = r.valType();
-          e.mut = r.u8() == 1;
-          if (t) e.val = *t, e.known = true;
-          globals.push_back(e);
+          globals.push_back(r.globalType());
           if (!r.skipConstExpr()) break;
         }
         fillUnknown(globals, target, ExternKind::kGlobal);

@@ -919,24 +919,8 @@ CoreExtern checkCoreSignatures(Scope& s, const CType& ft, const CanonOpts& o,
   }
   // Memory64 pointers and async/gc signatures differ from abi::flatSignature's; not followed.
   if (o.async || o.gc || mem64) return unknownOf(engine::ExternKind::kFunc);
-  // Flattening is bounded first: a (list u8 N) parameter of large N needs no N-element vector.
-  const bool lower = lifted == nullptr;
-  engine::FuncType want;
-  size_t params = 0;
-  for (const auto& [n, p] : ft.fields) params += abi::flatCount(p.get());
-  if (params > abi::kMaxFlatParams) {
-    want.params = {VT::kI32};
-  } else {
-    for (const auto& [n, p] : ft.fields) abi::flatten(p, want.params);
-  }
-  if (abi::flatCount(ft.result.get()) > abi::kMaxFlatResults) {
-    if (lower)
-      want.params.push_back(VT::kI32);
-    else
-      want.results = {VT::kI32};
-  } else {
-    abi::flatten(ft.result, want.results);
-  }
+  abi::FlatSig sig = abi::flatSignature(ft, /*lower=*/lifted == nullptr);
+  engine::FuncType want{std::move(sig.params), std::move(sig.results)};
   if (lifted && lifted->known) {
     if (want.params != lifted->func.params)
       invalid(fmt::format(

@@ -57,14 +57,6 @@ Error trapError(int code, const char* where, const ModuleInfo& info) {
       .withDetail(code);
 }
 
-bool limitsMatch(const Limits& actual, const Limits& wanted) {
-  if (actual.min < wanted.min) return false;
-  if (wanted.max) {
-    if (!actual.max || *actual.max > *wanted.max) return false;
-  }
-  return true;
-}
-
 struct HostMemoryBox {
   wasm_rt_memory_t mem{};
   ~HostMemoryBox() { wasm_rt_free_memory(&mem); }

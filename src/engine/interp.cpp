@@ -111,11 +111,8 @@ std::optional<Extern> InterpInstance::getExport(uint32_t index) {
   const ExportDesc& d = impl_->owner.module_->info().exports[index];
   Extern e;
   e.kind = d.type.kind;
-  if (d.type.kind == ExternKind::kFunc) {
-    e.type.kind = ExternKind::kFunc;
-  } else {
-    e.type = d.type;
-  }
+  e.type.kind = d.type.kind;
+  if (d.type.kind != ExternKind::kFunc) e.type = d.type;  // a function's type is *func.type
   e.owner = impl_->owner.shared_from_this();
   if (d.type.kind == ExternKind::kFunc) {
     e.func.type = &d.type.func;

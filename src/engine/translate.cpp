@@ -3,7 +3,6 @@
 #include "engine/translate.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -93,14 +92,78 @@ bool anyExpr(const wabt::ExprList& exprs, const Pred& pred) {
         if (anyExpr(i->true_.exprs, pred) || anyExpr(i->false_, pred)) return true;
         break;
       }
-      case wabt::ExprType::Try:
-        if (anyExpr(wabt::cast<wabt::TryExpr>(&e)->block.exprs, pred)) return true;
+      case wabt::ExprType::Try: {
+        auto* t = wabt::cast<wabt::TryExpr>(&e);
+        if (anyExpr(t->block.exprs, pred)) return true;
+        for (const wabt::Catch& c : t->catches)
+          if (anyExpr(c.exprs, pred)) return true;
         break;
+      }
       default:
         break;
     }
   }
   return false;
+}
+
+// wabt 1.0.32 reads typed references (`(ref ...)`, 0x6b/0x6c) in places such as a table's
+// element type, and its C writer aborts on them (found by fuzzing). The engine supports the
+// value types of Wasm 2.0 only (reference types: funcref, externref). Returns where the module
+// uses another one ("" if nowhere).
+std::string unsupportedTypeUse(const wabt::Module& m) {
+  auto supported = [](wabt::Type t) {
+    switch (t) {
+      case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
+      case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
+        return true;
+      default:
+        return false;
+    }
+  };
+  auto message = [](wabt::Type t, std::string_view where) {
+    return fmt::format("unsupported value type {} in {} (typed references are not supported)",
+                       t.GetName(), where);
+  };
+  for (const wabt::Table* t : m.tables)
+    if (!supported(t->elem_type)) return message(t->elem_type, "a table's element type");
+  for (const wabt::Global* g : m.globals)
+    if (!supported(g->type)) return message(g->type, "a global's type");
+  for (const wabt::TypeEntry* te : m.types) {
+    const auto* ft = wabt::dyn_cast<wabt::FuncType>(te);
+    if (!ft) return "only function types are supported";
+    for (const wabt::TypeVector* list : {&ft->sig.param_types, &ft->sig.result_types})
+      for (wabt::Type t : *list)
+        if (!supported(t)) return message(t, "a function type");
+  }
+  // Block types, typed select and ref.null inside function bodies.
+  std::optional<wabt::Type> bad;
+  auto types = [&](const wabt::TypeVector& v) {
+    for (wabt::Type t : v)
+      if (!supported(t)) bad = t;
+    return bad.has_value();
+  };
+  auto blockTypes = [&](const wabt::Block& b) {
+    return types(b.decl.sig.param_types) || types(b.decl.sig.result_types);
+  };
+  auto badExpr = [&](const wabt::Expr& e) {
+    switch (e.type()) {
+      case wabt::ExprType::Block: return blockTypes(wabt::cast<wabt::BlockExpr>(&e)->block);
+      case wabt::ExprType::Loop: return blockTypes(wabt::cast<wabt::LoopExpr>(&e)->block);
+      case wabt::ExprType::If: return blockTypes(wabt::cast<wabt::IfExpr>(&e)->true_);
+      case wabt::ExprType::Try: return blockTypes(wabt::cast<wabt::TryExpr>(&e)->block);
+      case wabt::ExprType::Select: return types(wabt::cast<wabt::SelectExpr>(&e)->result_type);
+      case wabt::ExprType::RefNull: return types({wabt::cast<wabt::RefNullExpr>(&e)->type});
+      default: return false;
+    }
+  };
+  for (const wabt::Func* f : m.funcs) {
+    for (wabt::Type t : f->local_types)
+      if (!supported(t)) return message(t, "a function's locals");
+    if (anyExpr(f->exprs, badExpr)) return message(*bad, "a function body");
+  }
+  for (const wabt::ElemSegment* e : m.elem_segments)
+    if (!supported(e->elem_type)) return message(e->elem_type, "an element segment");
+  return {};
 }
 
 bool isSimdOpcode(wabt::Opcode op) { return op.GetPrefix() == 0xfd; }
@@ -597,79 +660,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
     if (m.globals[i]->init_expr.empty())
       return makeError(ErrorCode::kInvalidArgument,
                        "invalid module: type mismatch: empty global initializer");
-  // wabt 1.0.32 reads typed references (`(ref ...)`, 0x6b/0x6c) in places such as a table's
-  // element type, and its C writer aborts on them (found by fuzzing). The engine supports the
-  // reference types of Wasm 2.0 only (funcref, externref): anything else is refused here.
-  auto supported = [](wabt::Type t) {
-    switch (t) {
-      case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
-      case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
-        return true;
-      default:
-        return false;
-    }
-  };
-  auto unsupported = [](wabt::Type t, std::string_view where) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "invalid module: unsupported value type {} in {} (typed references are not "
-                     "supported)", t.GetName(), where);
-  };
-  for (const wabt::Table* t : m.tables)
-    if (!supported(t->elem_type)) return unsupported(t->elem_type, "a table's element type");
-  for (const wabt::Global* g : m.globals)
-    if (!supported(g->type)) return unsupported(g->type, "a global's type");
-  for (const wabt::TypeEntry* te : m.types) {
-    const auto* ft = wabt::dyn_cast<wabt::FuncType>(te);
-    if (!ft) return makeError(ErrorCode::kInvalidArgument, "invalid module: only function types are supported");
-    for (wabt::Type t : ft->sig.param_types)
-      if (!supported(t)) return unsupported(t, "a function type");
-    for (wabt::Type t : ft->sig.result_types)
-      if (!supported(t)) return unsupported(t, "a function type");
-  }
-  // Block types, typed select and ref.null inside function bodies.
-  std::optional<wabt::Type> bad_in_body;
-  auto check = [&](wabt::Type t) {
-    if (!bad_in_body && !supported(t)) bad_in_body = t;
-  };
-  std::function<void(const wabt::ExprList&)> walk = [&](const wabt::ExprList& exprs) {
-    auto block = [&](const wabt::Block& b) {
-      for (wabt::Type t : b.decl.sig.param_types) check(t);
-      for (wabt::Type t : b.decl.sig.result_types) check(t);
-      walk(b.exprs);
-    };
-    for (const wabt::Expr& e : exprs) {
-      if (bad_in_body) return;
-      switch (e.type()) {
-        case wabt::ExprType::Block: block(wabt::cast<wabt::BlockExpr>(&e)->block); break;
-        case wabt::ExprType::Loop: block(wabt::cast<wabt::LoopExpr>(&e)->block); break;
-        case wabt::ExprType::If: {
-          const auto* x = wabt::cast<wabt::IfExpr>(&e);
-          block(x->true_);
-          walk(x->false_);
-          break;
-        }
-        case wabt::ExprType::Try: {
-          const auto* x = wabt::cast<wabt::TryExpr>(&e);
-          block(x->block);
-          for (const wabt::Catch& c : x->catches) walk(c.exprs);
-          break;
-        }
-        case wabt::ExprType::Select:
-          for (wabt::Type t : wabt::cast<wabt::SelectExpr>(&e)->result_type) check(t);
-          break;
-        case wabt::ExprType::RefNull: check(wabt::cast<wabt::RefNullExpr>(&e)->type); break;
-        default: break;
-      }
-    }
-  };
-  for (const wabt::Func* f : m.funcs) {
-    for (wabt::Type t : f->local_types)
-      if (!supported(t)) return unsupported(t, "a function's locals");
-    walk(f->exprs);
-    if (bad_in_body) return unsupported(*bad_in_body, "a function body");
-  }
-  for (const wabt::ElemSegment* e : m.elem_segments)
-    if (!supported(e->elem_type)) return unsupported(e->elem_type, "an element segment");
+  if (std::string why = unsupportedTypeUse(m); !why.empty())
+    return makeError(ErrorCode::kInvalidArgument, "invalid module: {}", why);
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};

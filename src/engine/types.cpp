@@ -49,6 +49,10 @@ static std::string typeList(const std::vector<ValType>& v) {
 
 std::string FuncType::toString() const { return typeList(params) + " -> " + typeList(results); }
 
+bool limitsMatch(const Limits& actual, const Limits& wanted) {
+  return actual.min >= wanted.min && (!wanted.max || (actual.max && *actual.max <= *wanted.max));
+}
+
 static std::string limitsString(const Limits& l) {
   return l.max ? fmt::format("{}..{}", l.min, *l.max) : fmt::format("{}..", l.min);
 }

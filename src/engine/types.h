@@ -28,6 +28,8 @@ struct Limits {
   std::optional<uint64_t> max;
   bool operator==(const Limits&) const = default;
 };
+// Import matching of table and memory limits: `actual`'s range lies within `wanted`'s.
+bool limitsMatch(const Limits& actual, const Limits& wanted);
 struct GlobalType {
   ValType type = ValType::kI32;
   bool mut = false;
