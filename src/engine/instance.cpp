@@ -234,8 +234,16 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
                            : have.type.toString());
     };
     if (have.kind != want.type.kind) return fail("wrong kind");
-    if (have.kind != ExternKind::kFunc && !have.object)
-      return fail("objects of interpreter-tier (SIMD) modules cannot be shared");
+    if (have.exporter && !module_->interp() &&
+        (have.kind != ExternKind::kGlobal || have.type.global.mut))
+      return fail("the memories, tables and mutable globals of an interpreter-tier (SIMD) module "
+                  "can only be shared with another interpreter-tier module");
+    if (have.kind != ExternKind::kFunc && !have.object) {
+      if (!have.exporter) return fail("the object has no storage");
+      if (have.kind == ExternKind::kGlobal && !(have.type.global == want.type.global))
+        return fail("global type differs");
+      continue;  // interpreter to interpreter: wabt::interp checks the rest when it instantiates
+    }
     switch (want.type.kind) {
       case ExternKind::kFunc:
         if (!have.func.type || !(*have.func.type == want.type.func))

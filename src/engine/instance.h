@@ -69,6 +69,11 @@ struct Extern {
   ExternType type;              // for memory/table/global: the current type; for a function only
                                 // `kind` (its type is *func.type)
   std::shared_ptr<void> owner;  // keeps `object` alive (a function: func.host or func.owner does)
+  // Set for the memories, tables and globals of interpreter-tier instances (wabt::interp objects
+  // have no native storage to point at): another interpreter-tier instance aliases the exporter's
+  // object itself. `owner` keeps `exporter` alive.
+  Instance* exporter = nullptr;
+  uint32_t exporter_index = 0;
 };
 
 // Host-created objects (e.g. the spec test's "spectest" module).

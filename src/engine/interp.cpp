@@ -86,6 +86,10 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
       spec.kind = ib::ImportSpec::kGlobal;
       spec.global_type = code(e.type.global.type);
       spec.global_value = *static_cast<const Cell*>(e.object);
+    } else if (e.exporter && e.exporter->interp_) {
+      spec.kind = ib::ImportSpec::kAlias;
+      spec.source = e.exporter->interp_->impl_->instance.get();
+      spec.source_export = e.exporter_index;
     } else {
       return makeError(ErrorCode::kLinkError,
                        "import {}.{}: a {}{} cannot be shared with an interpreter-tier module",
@@ -114,12 +118,17 @@ std::optional<Extern> InterpInstance::getExport(uint32_t index) {
   e.type.kind = d.type.kind;
   if (d.type.kind != ExternKind::kFunc) e.type = d.type;  // a function's type is *func.type
   e.owner = impl_->owner.shared_from_this();
+  if (d.type.kind != ExternKind::kFunc) {
+    e.exporter = &impl_->owner;
+    e.exporter_index = index;
+  }
   if (d.type.kind == ExternKind::kFunc) {
     e.func.type = &d.type.func;
     e.func.owner = impl_->owner.shared_from_this();
     e.func.export_index = index;
   } else if (d.type.kind == ExternKind::kGlobal) {
-    // A snapshot: interpreter globals cannot be aliased by other tiers.
+    // A snapshot for readers and compiled modules (which may import only immutable ones); another
+    // interpreter-tier instance aliases the global itself through `exporter`.
     auto box = std::make_shared<Cell>();
     if (!ib::readGlobal(*impl_->instance, index, box.get())) return std::nullopt;
     impl_->global_boxes.push_back(box);

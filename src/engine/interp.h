@@ -2,8 +2,9 @@
 // (SIMD: wasm2c 1.0.32 aborts on it). Slow (~166x native), so it is a last resort and always
 // logged. Interrupts: the interpreter runs in bounded slices and checks the thread's interrupt flag
 // between slices. Imports may be host functions or functions of other instances; memories, tables
-// and globals are shared only with other interpreter-tier instances (a native-tier object cannot
-// be aliased by wabt::interp's own object model).
+// and mutable globals are shared only with other interpreter-tier instances, which then live in one
+// wabt Store (immutable globals are copied; a native-tier object cannot be aliased by
+// wabt::interp's own object model).
 #pragma once
 
 #include <memory>

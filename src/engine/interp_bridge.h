@@ -15,13 +15,19 @@ namespace cumulus::engine::interp_bridge {
 
 // Value types as wasm binary codes: 0x7f i32, 0x7e i64, 0x7d f32, 0x7c f64, 0x7b v128,
 // 0x70 funcref, 0x6f externref.
+class Instance;
+
 struct ImportSpec {
-  enum Kind { kFunc, kGlobal } kind = kFunc;
+  enum Kind { kFunc, kGlobal, kAlias } kind = kFunc;
   std::vector<uint8_t> params, results;  // kFunc
   // Called with params in `cells`, results out; returns an error message or "" on success.
   std::function<std::string(cumulus_cell_t* cells)> call;
   uint8_t global_type = 0x7f;  // kGlobal (immutable: copied)
   cumulus_cell_t global_value{};
+  // kAlias: export `source_export` (a memory, table or global) of another interpreter instance,
+  // shared as the same object. The importing instance then lives in the source's wabt Store.
+  Instance* source = nullptr;
+  uint32_t source_export = 0;
 };
 
 struct Outcome {
@@ -31,7 +37,6 @@ struct Outcome {
 };
 
 class Module;
-class Instance;
 
 // Returns null and sets `error` when the bytes do not load.
 std::shared_ptr<Module> loadModule(const uint8_t* data, size_t size, std::string* error);

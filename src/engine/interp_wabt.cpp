@@ -26,21 +26,58 @@ wabt::Features allFeatures() {
 }
 }  // namespace
 
-class Module {
- public:
-  Module() : store(allFeatures()) {}
+// A wabt Store with its lock. Stores are single-threaded, so every module gets its own (SIMD
+// modules run concurrently); an instance that aliases another instance's memory, table or mutable
+// global must live in that instance's Store, since wabt objects cannot be shared across Stores.
+struct StoreBox {
+  StoreBox() : store(allFeatures()) {}
   wi::Store store;
-  wi::Module::Ptr module;
-  std::mutex mutex;  // a Store is single-threaded: one call at a time per module
+  // One call at a time per Store. Recursive: a host function called from wasm may call another
+  // instance of the same Store (an import bound to its export).
+  std::recursive_mutex mutex;
   // Host externref values live in the Store as Foreign objects (one per distinct pointer).
   std::map<void*, wi::Foreign::Ptr> foreign;
 };
 
-thread_local Module* t_module = nullptr;  // the module whose Store converts values right now
+class Module {
+ public:
+  Module() : home(std::make_shared<StoreBox>()) {}
+  ~Module() {
+    for (auto& [box, ptr] : elsewhere) {  // other Stores may be in use by other instances
+      std::lock_guard<std::recursive_mutex> lock(box->mutex);
+      ptr.reset();
+    }
+  }
+  std::shared_ptr<StoreBox> home;
+  wi::Module::Ptr module;  // in `home`
+  // The module made again in other Stores it was instantiated into (see StoreBox). The Ptr is
+  // destroyed before the Store it points into (pair members are destroyed in reverse order).
+  std::map<std::shared_ptr<StoreBox>, wi::Module::Ptr> elsewhere;
+  std::mutex elsewhere_mutex;
+
+  wi::Module::Ptr& in(const std::shared_ptr<StoreBox>& box) {
+    if (box == home) return module;
+    std::lock_guard<std::mutex> lock(elsewhere_mutex);
+    auto it = elsewhere.find(box);
+    if (it == elsewhere.end())
+      it = elsewhere.emplace(box, wi::Module::New(box->store, module->desc())).first;
+    return it->second;
+  }
+};
+
+thread_local StoreBox* t_store = nullptr;  // the Store that converts values right now
+
+// Makes `box` the converting Store for a scope; calls nest (host functions call other instances).
+struct CurrentStore {
+  explicit CurrentStore(StoreBox* box) : previous(t_store) { t_store = box; }
+  ~CurrentStore() { t_store = previous; }
+  StoreBox* previous;
+};
 
 class Instance {
  public:
   std::shared_ptr<Module> module;
+  std::shared_ptr<StoreBox> box;  // where `instance` lives
   wi::Instance::Ptr instance;
   bool poisoned = false;
 };
@@ -69,8 +106,8 @@ void toCell(const wi::Value& v, wabt::Type t, cumulus_cell_t& c) {
     case wabt::Type::ExternRef: {
       wi::Ref r = v.Get<wi::Ref>();
       c.externref = nullptr;
-      if (r != wi::Ref::Null && t_module && t_module->store.Is<wi::Foreign>(r))
-        c.externref = t_module->store.UnsafeGet<wi::Foreign>(r)->ptr();
+      if (r != wi::Ref::Null && t_store && t_store->store.Is<wi::Foreign>(r))
+        c.externref = t_store->store.UnsafeGet<wi::Foreign>(r)->ptr();
       break;
     }
     default: {  // funcref: the host only needs null / non-null (marker: func == 1)
@@ -101,10 +138,10 @@ wi::Value fromCell(const cumulus_cell_t& c, wabt::Type t) {
       return wi::Value::Make(x);
     }
     case wabt::Type::ExternRef: {
-      if (!c.externref || !t_module) return wi::Value::Make(wi::Ref::Null);
-      auto it = t_module->foreign.find(c.externref);
-      if (it == t_module->foreign.end())
-        it = t_module->foreign.emplace(c.externref, wi::Foreign::New(t_module->store, c.externref))
+      if (!c.externref || !t_store) return wi::Value::Make(wi::Ref::Null);
+      auto it = t_store->foreign.find(c.externref);
+      if (it == t_store->foreign.end())
+        it = t_store->foreign.emplace(c.externref, wi::Foreign::New(t_store->store, c.externref))
                  .first;
       return wi::Value::Make(it->second.ref());
     }
@@ -153,7 +190,7 @@ std::shared_ptr<Module> loadModule(const uint8_t* data, size_t size, std::string
     *error = errors.empty() ? "unknown error" : errors.front().message;
     return nullptr;
   }
-  m->module = wi::Module::New(m->store, std::move(desc));
+  m->module = wi::Module::New(m->home->store, std::move(desc));
   return m;
 }
 
@@ -161,30 +198,42 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
                                                            const std::vector<ImportSpec>& specs,
                                                            Outcome* outcome) {
   auto deleter = [](Instance* i) {
-    std::lock_guard<std::mutex> lock(i->module->mutex);
+    std::shared_ptr<StoreBox> box = i->box;  // outlives the instance's references into it
+    std::lock_guard<std::recursive_mutex> lock(box->mutex);
     delete i;
   };
   std::unique_ptr<Instance, void (*)(Instance*)> inst(new Instance(), deleter);
   inst->module = module;
-  std::lock_guard<std::mutex> lock(module->mutex);
-  t_module = module.get();
-  wi::Store& store = module->store;
+  inst->box = module->home;
+  for (const ImportSpec& spec : specs) {
+    if (spec.kind != ImportSpec::kAlias) continue;
+    if (inst->box != module->home && inst->box != spec.source->box) {
+      outcome->link_error = true;
+      outcome->message = "imports alias objects of two unrelated interpreter-tier instances";
+      return inst;
+    }
+    inst->box = spec.source->box;
+  }
+  StoreBox& box = *inst->box;
+  std::lock_guard<std::recursive_mutex> lock(box.mutex);
+  CurrentStore current(&box);
+  wi::Store& store = box.store;
+  wi::Module::Ptr& wmodule = module->in(inst->box);
   wi::RefVec imports;
-  const auto& import_types = module->module->import_types();
+  const auto& import_types = wmodule->import_types();
   for (size_t k = 0; k < specs.size() && k < import_types.size(); ++k) {
     const ImportSpec& spec = specs[k];
     if (spec.kind == ImportSpec::kFunc) {
       wi::FuncType type(toTypes(spec.params), toTypes(spec.results));
       auto fn = spec.call;
-      auto cb = [fn, type, m = module.get()](wi::Thread&, const wi::Values& params,
-                                             wi::Values& results,
-                                             wi::Trap::Ptr* out_trap) -> wabt::Result {
+      auto cb = [fn, type, b = &box](wi::Thread&, const wi::Values& params, wi::Values& results,
+                                     wi::Trap::Ptr* out_trap) -> wabt::Result {
         std::vector<cumulus_cell_t> cells(
             std::max<size_t>({params.size(), results.size(), size_t{1}}));
         for (size_t i = 0; i < params.size(); ++i) toCell(params[i], type.params[i], cells[i]);
         std::string err = fn(cells.data());
         if (!err.empty()) {
-          *out_trap = wi::Trap::New(m->store, err);
+          *out_trap = wi::Trap::New(b->store, err);
           return wabt::Result::Error;
         }
         for (size_t i = 0; i < results.size(); ++i)
@@ -192,6 +241,8 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
         return wabt::Result::Ok;
       };
       imports.push_back(wi::HostFunc::New(store, type, cb).ref());
+    } else if (spec.kind == ImportSpec::kAlias) {
+      imports.push_back(spec.source->instance->exports()[spec.source_export]);
     } else {
       wabt::Type t(static_cast<int32_t>(spec.global_type) - 0x80);
       wi::GlobalType gt(t, wi::Mutability::Const);
@@ -208,7 +259,7 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
       [](void* p) {
         auto* c = static_cast<Ctx*>(p);
         c->inst->instance = wi::Instance::Instantiate(
-            c->inst->module->store, c->inst->module->module.ref(), *c->imports, c->trap);
+            c->inst->box->store, c->inst->module->in(c->inst->box).ref(), *c->imports, c->trap);
       },
       &ctx);
   if (code) {
@@ -229,14 +280,14 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
 
 Outcome call(Instance& inst, uint32_t index, cumulus_cell_t* cells) {
   Outcome out;
-  std::lock_guard<std::mutex> lock(inst.module->mutex);
+  std::lock_guard<std::recursive_mutex> lock(inst.box->mutex);
   if (inst.poisoned || !inst.instance) {
     out.trap_code = CUMULUS_TRAP_HOST;
     out.message = "instance was interrupted earlier and cannot be used";
     return out;
   }
-  t_module = inst.module.get();
-  wi::Store& store = inst.module->store;
+  CurrentStore current(inst.box.get());
+  wi::Store& store = inst.box->store;
   auto func = store.UnsafeGet<wi::Func>(inst.instance->exports()[index]);
   const wi::FuncType& type = func->type();
   wi::Values params(type.params.size()), results;
@@ -273,17 +324,17 @@ Outcome call(Instance& inst, uint32_t index, cumulus_cell_t* cells) {
 bool memoryBytes(Instance& inst, uint32_t index, uint8_t** data, uint64_t* size) {
   // No lock: called from host functions while the module's call holds it.
   if (!inst.instance) return false;
-  auto mem = inst.module->store.UnsafeGet<wi::Memory>(inst.instance->exports()[index]);
+  auto mem = inst.box->store.UnsafeGet<wi::Memory>(inst.instance->exports()[index]);
   *data = mem->UnsafeData();
   *size = mem->ByteSize();
   return true;
 }
 
 bool readGlobal(Instance& inst, uint32_t index, cumulus_cell_t* out) {
-  std::lock_guard<std::mutex> lock(inst.module->mutex);
+  std::lock_guard<std::recursive_mutex> lock(inst.box->mutex);
   if (!inst.instance) return false;
-  t_module = inst.module.get();
-  auto g = inst.module->store.UnsafeGet<wi::Global>(inst.instance->exports()[index]);
+  CurrentStore current(inst.box.get());
+  auto g = inst.box->store.UnsafeGet<wi::Global>(inst.instance->exports()[index]);
   toCell(g->Get(), g->type().type, *out);
   return true;
 }

@@ -464,6 +464,49 @@ TEST_F(CacheTest, SimdModulesFallBackToTheInterpreterWithAReason) {
   EXPECT_EQ((*r)[0].cell.i32, 3u);
 }
 
+TEST_F(CacheTest, SimdModulesShareMutableGlobalsAndMemories) {
+  Engine engine(config(TierPolicy::kBaseline));
+  auto owner = engine.compile(wat(R"((module
+      (global (export "g") (mut v128) (v128.const i32x4 0 0 0 0))
+      (memory (export "mem") 1)
+      (func (export "lane") (result i32) global.get 0 i32x4.extract_lane 1)
+      (func (export "peek") (result i32) i32.const 8 i32.load)))"));
+  auto user = engine.compile(wat(R"((module
+      (import "m" "g" (global $g (mut v128)))
+      (import "m" "mem" (memory 1))
+      (func (export "poke") (param i32)
+        local.get 0 i32x4.splat global.set $g
+        i32.const 8 local.get 0 i32.store)))"));
+  ASSERT_TRUE(owner.ok() && user.ok());
+  ASSERT_EQ((*user)->tier(), Tier::kInterpreter);
+  auto a = Instance::create(engine, *owner, {});
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  auto b = Instance::create(engine, *user, {*(*a)->getExport("g"), *(*a)->getExport("mem")});
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  ASSERT_TRUE((*b)->call("poke", {Value::i32(77)}).ok());
+  EXPECT_EQ((*(*a)->call("lane", {}))[0].cell.i32, 77u);  // one global, not a copy
+  EXPECT_EQ((*(*a)->call("peek", {}))[0].cell.i32, 77u);  // one memory
+  // Objects of two unrelated interpreter Stores cannot be combined in one instance.
+  auto other_module = engine.compile(wat(R"((module (memory (export "mem") 1)
+      (func (export "f") (result v128) v128.const i64x2 0 0)))"));
+  ASSERT_TRUE(other_module.ok());
+  auto other = Instance::create(engine, *other_module, {});
+  ASSERT_TRUE(other.ok());
+  auto mixed = Instance::create(engine, *user, {*(*a)->getExport("g"), *(*other)->getExport("mem")});
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.error().code(), ErrorCode::kLinkError);
+  // A compiled (wasm2c) module cannot alias an interpreter global: refused, not copied.
+  auto compiled = engine.compile(wat(R"((module (import "m" "g" (global (mut i32)))))"));
+  auto scalar = engine.compile(wat(R"((module (global (export "g") (mut i32) (i32.const 1))
+      (func (export "f") (result v128) v128.const i64x2 0 0)))"));
+  ASSERT_TRUE(compiled.ok() && scalar.ok());
+  auto s = Instance::create(engine, *scalar, {});
+  ASSERT_TRUE(s.ok());
+  auto refused = Instance::create(engine, *compiled, {*(*s)->getExport("g")});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("interpreter-tier"), std::string::npos);
+}
+
 TEST_F(CacheTest, ExtendedConstIsLoweredOrRoutedToTheInterpreter) {
   Engine engine(config(TierPolicy::kBaseline));
   auto folded = engine.compile(
