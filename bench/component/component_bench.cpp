@@ -2,7 +2,8 @@
 //   component_bench http FILE [N] [--tier T]
 //       plans a wasi:http component once, then N times: instantiate it from the plan and call
 //       wasi:http/incoming-handler.handle with a GET / (the response goes to a sink that counts
-//       bytes): median and p99 per request, and the plan time.
+//       bytes): median and p99 per request, and the plan time. --reuse: one instance serves every
+//       request (cumulus serve --reuse-instances), to show what instantiation costs.
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -46,6 +47,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   engine::EngineConfig config;
   config.policy = engine::TierPolicy::kOptimized;
+  bool reuse = false;
+  if (auto it = std::find(args.begin(), args.end(), "--reuse"); it != args.end()) {
+    reuse = true;
+    args.erase(it);
+  }
   for (size_t i = 0; i + 1 < args.size(); ++i)
     if (args[i] == "--tier") {
       std::string t = args[i + 1];
@@ -56,7 +62,7 @@ int main(int argc, char** argv) {
       break;
     }
   if (args.size() < 2 || args[0] != "http") {
-    fmt::print(stderr, "usage: component_bench http FILE [N] [--tier baseline|optimized]\n");
+    fmt::print(stderr, "usage: component_bench http FILE [N] [--tier baseline|optimized] [--reuse]\n");
     return 2;
   }
   size_t n = args.size() > 2 ? std::stoul(args[2]) : 2000;
@@ -76,7 +82,8 @@ int main(int argc, char** argv) {
   }
   auto t1 = Clock::now();
   wasi::http::ServiceOptions so;
-  so.pool_size = 0;  // every request instantiates from the plan
+  so.pool_size = reuse ? 1 : 0;  // 0: every request instantiates from the plan
+  so.reuse_instances = reuse;
   so.name = args[1];
   auto service = wasi::http::ComponentService::create(*plan, types, so);
   if (!service.ok()) {

@@ -109,6 +109,23 @@ class Runtime {
     return {};
   }
 
+  // `r` in the form Instance::createLinked takes; false when it is an object of an
+  // interpreter-tier instance (which only the Extern form can carry).
+  bool resolveLinked(const CoreRef& r, engine::LinkedImport* out) {
+    switch (r.kind) {
+      case CoreRef::Kind::kExport:
+        if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
+        return st_.cores[r.index]->linkedExport(r.export_index, out);
+      case CoreRef::Kind::kLowered:
+        out->func = &p_.lowered[r.index].func;
+        return true;
+      case CoreRef::Kind::kBuiltin:
+        out->func = &p_.builtin_funcs[r.index].func;
+        return true;
+    }
+    return false;
+  }
+
   const ResourceType* resourceType(uint32_t static_id, const CType& resource) {
     const CType* id = resourceIdentity(&resource);
     for (int32_t s = static_cast<int32_t>(static_id); s >= 0; s = p_.statics[s].parent) {
@@ -494,14 +511,28 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   io.store = &st.store;
   io.user_data = self;
   st.cores.resize(p.steps.size());
+  std::vector<engine::LinkedImport> linked;
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const CoreStep& step = p.steps[i];
+    const auto& module = p.modules[step.module];
+    // Linked imports (nothing copied or reference-counted: the component instance owns its core
+    // instances, the plan its host functions, and validation type-checked every argument) unless
+    // an interpreter-tier module is involved.
+    bool use_linked = !module->interp();
+    if (use_linked) {
+      linked.assign(step.imports.size(), engine::LinkedImport{});
+      for (size_t k = 0; k < step.imports.size() && use_linked; ++k)
+        use_linked = rt.resolveLinked(step.imports[k], &linked[k]);
+    }
     std::vector<engine::Extern> imports;
-    imports.reserve(step.imports.size());
-    for (const CoreRef& r : step.imports) imports.push_back(rt.resolve(r));
+    if (!use_linked) {
+      imports.reserve(step.imports.size());
+      for (const CoreRef& r : step.imports) imports.push_back(rt.resolve(r));
+    }
     // A start function calling back into a function lifted by the same body re-enters it.
     st.entered[step.static_instance] = 1;
-    auto ci = engine::Instance::create(*p.engine, p.modules[step.module], std::move(imports), io);
+    auto ci = use_linked ? engine::Instance::createLinked(*p.engine, module, linked, io)
+                         : engine::Instance::create(*p.engine, module, std::move(imports), io);
     st.entered[step.static_instance] = 0;
     if (!ci.ok())
       return std::move(ci).error().withContext(

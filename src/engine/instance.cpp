@@ -286,41 +286,80 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
     inst->interp_ = std::move(ii);
     return inst;
   }
-  inst->code_ = inst->module_->code();
-  const GlueEntryPoints& entry = inst->code_->entry();
-  size_t size = entry.instance_size();
-  inst->data_ = std::aligned_alloc(64, (size + 63) / 64 * 64);
-  if (!inst->data_) return makeError(ErrorCode::kResourceLimit, "out of memory for instance data");
-  std::memset(inst->data_, 0, size);
   size_t n = inst->imports_.size();
   inst->slots_.assign(n, nullptr);
   inst->import_funcs_.assign(n, wasm_rt_funcref_null_value);
+  inst->funcs_.assign(n, nullptr);
   for (size_t k = 0; k < n; ++k) {
     Extern& e = inst->imports_[k];
     if (e.kind == ExternKind::kFunc) {
       if (!e.func.host && e.func.ref.func) inst->import_funcs_[k] = e.func.ref;
       inst->slots_[k] = &inst->import_funcs_[k];
+      inst->funcs_[k] = &e.func;
     } else {
       inst->slots_[k] = e.object;
     }
   }
-  inst->env_.self = &inst->env_;
-  inst->env_.slots = inst->slots_.data();
-  inst->env_.owner = inst.get();
+  CUMULUS_TRY_VOID(inst->instantiateNative());
+  return inst;
+}
+
+Expected<std::shared_ptr<Instance>> Instance::createLinked(Engine& engine,
+                                                           std::shared_ptr<Module> module,
+                                                           std::span<const LinkedImport> imports,
+                                                           const InstanceOptions& options) {
+  if (module->interp())
+    return makeError(ErrorCode::kInvalidArgument,
+                     "an interpreter-tier module cannot be instantiated with linked imports");
+  const auto& wanted = module->info().imports;
+  if (imports.size() != wanted.size())
+    return makeError(ErrorCode::kLinkError, "module needs {} imports, {} given", wanted.size(),
+                     imports.size());
+  std::shared_ptr<Instance> inst(new Instance(engine, std::move(module)));
+  inst->options_ = options;
+  if (options.store) options.store->keep(inst);
+  size_t n = imports.size();
+  inst->slots_.assign(n, nullptr);
+  inst->import_funcs_.assign(n, wasm_rt_funcref_null_value);
+  inst->funcs_.assign(n, nullptr);
+  for (size_t k = 0; k < n; ++k) {
+    const LinkedImport& li = imports[k];
+    if (wanted[k].type.kind == ExternKind::kFunc) {
+      inst->import_funcs_[k] = li.func ? wasm_rt_funcref_null_value : li.ref;
+      inst->funcs_[k] = li.func;
+      inst->slots_[k] = &inst->import_funcs_[k];
+    } else {
+      inst->slots_[k] = li.object;
+    }
+  }
+  CUMULUS_TRY_VOID(inst->instantiateNative());
+  return inst;
+}
+
+Expected<void> Instance::instantiateNative() {
+  code_ = module_->code();
+  const GlueEntryPoints& entry = code_->entry();
+  size_t size = entry.instance_size();
+  data_ = std::aligned_alloc(64, (size + 63) / 64 * 64);
+  if (!data_) return makeError(ErrorCode::kResourceLimit, "out of memory for instance data");
+  std::memset(data_, 0, size);
+  env_.self = &env_;
+  env_.slots = slots_.data();
+  env_.owner = this;
   struct Ctx {
     const GlueEntryPoints* entry;
     Instance* inst;
-  } ctx{&entry, inst.get()};
+  } ctx{&entry, this};
   auto fn = [](void* p) {
     auto* c = static_cast<Ctx*>(p);
     c->inst->instantiated_ = true;
     c->entry->instantiate(c->inst->data_, &c->inst->env_);
   };
-  CUMULUS_TRY_VOID(inst->runGuarded(fn, &ctx, "instantiation", {}));
+  CUMULUS_TRY_VOID(runGuarded(fn, &ctx, "instantiation", {}));
   // Data the translation left to the host (large wizer snapshots); in segment order, as the
   // module's own initialization would have done after element segments.
-  if (const auto& data = inst->module_->info().host_data; !data.empty()) {
-    wasm_rt_memory_t* mem = entry.memory0(inst->data_);
+  if (const auto& data = module_->info().host_data; !data.empty()) {
+    wasm_rt_memory_t* mem = entry.memory0(data_);
     for (const auto& seg : data) {
       if (!mem || uint64_t(seg.offset) + seg.bytes.size() > mem->size)
         return Error(ErrorCode::kTrap, "wasm trap: out of bounds memory access (data segment)")
@@ -328,7 +367,7 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
       std::memcpy(mem->data + seg.offset, seg.bytes.data(), seg.bytes.size());
     }
   }
-  return inst;
+  return {};
 }
 
 Expected<void> Instance::runGuarded(void (*fn)(void*), void* ctx, const char* what,
@@ -382,13 +421,26 @@ Extern Instance::exportAt(uint32_t index) {
   return e;
 }
 
+bool Instance::linkedExport(uint32_t index, LinkedImport* out) const {
+  if (interp_) return false;
+  const ExportDesc& d = module_->info().exports[index];
+  void* p = code_->entry().export_ptr(index, data_);
+  if (d.type.kind == ExternKind::kFunc)
+    out->ref = wasm_rt_funcref_t{module_->exportFuncTypeId(index),
+                                 reinterpret_cast<wasm_rt_function_ptr_t>(p), data_};
+  else
+    out->object = p;
+  return true;
+}
+
 wasm_rt_memory_t* Instance::defaultMemory() {
   const ModuleInfo& info = module_->info();
   if (auto e = info.default_memory_export) {
     if (interp_) return interp_->memoryView(*e);
     return static_cast<wasm_rt_memory_t*>(code_->entry().export_ptr(*e, data_));
   }
-  if (auto k = info.default_memory_import) return static_cast<wasm_rt_memory_t*>(imports_[*k].object);
+  if (auto k = info.default_memory_import)
+    return static_cast<wasm_rt_memory_t*>(interp_ ? imports_[*k].object : slots_[*k]);
   return nullptr;
 }
 
@@ -442,7 +494,8 @@ Expected<std::vector<Value>> Instance::call(std::string_view name, std::span<con
   return out;
 }
 
-Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view name) {
+Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view module,
+                          std::string_view name) {
   rt::ThreadState& ts = rt::thread();
   sig_atomic_t saved = ts.mode;
   ts.mode = int(rt::Mode::kHost);
@@ -455,9 +508,10 @@ Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::str
       r = callFunc(f, cells);  // e.g. a function of an instance on another tier
     }
   } catch (const std::exception& ex) {
-    r = makeError(ErrorCode::kInternal, "host function {} threw: {}", name, ex.what());
+    r = makeError(ErrorCode::kInternal, "host function {}.{} threw: {}", module, name, ex.what());
   } catch (...) {
-    r = makeError(ErrorCode::kInternal, "host function {} threw an unknown exception", name);
+    r = makeError(ErrorCode::kInternal, "host function {}.{} threw an unknown exception", module,
+                  name);
   }
   ts.mode = saved;
   return r;
@@ -465,7 +519,11 @@ Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::str
 
 int Instance::dispatchHostCall(uint32_t k, Cell* cells) {
   const ImportDesc& desc = module_->info().imports[k];
-  auto r = callImport(imports_[k].func, this, cells, fmt::format("{}.{}", desc.module, desc.name));
+  if (!funcs_[k]) {
+    rt::thread().host_message = fmt::format("import {}.{} has no host function", desc.module, desc.name);
+    return CUMULUS_TRAP_HOST;
+  }
+  auto r = callImport(*funcs_[k], this, cells, desc.module, desc.name);
   rt::ThreadState& ts = rt::thread();
   if (!r.ok()) {
     ts.host_message = r.error().message();

@@ -106,6 +106,14 @@ struct InstanceOptions {
   void* user_data = nullptr;
 };
 
+// An import in the form the translated code uses, for Instance::createLinked: nothing in it is
+// reference-counted or type-checked.
+struct LinkedImport {
+  void* object = nullptr;      // memory, table or global: the exporter's object
+  wasm_rt_funcref_t ref{};     // a function of a native-tier instance: called directly
+  const Func* func = nullptr;  // a function called through the host boundary (host functions)
+};
+
 struct CallOptions {
   std::optional<std::chrono::steady_clock::time_point> deadline;
 };
@@ -117,6 +125,17 @@ class Instance : public std::enable_shared_from_this<Instance> {
   static Expected<std::shared_ptr<Instance>> create(Engine& engine, std::shared_ptr<Module> module,
                                                     std::vector<Extern> imports,
                                                     const InstanceOptions& options = {});
+  // Like create, for an embedder that resolves imports itself and guarantees that (1) every
+  // import outlives the instance, and (2) the imports have the types the module declares (checked
+  // beforehand: the component runtime type-checks a component's core instantiations when it
+  // validates the component, and its component instance owns its core instances and its plan the
+  // host functions). Per-instantiation cost is then allocation and initializers only: no import
+  // is copied, reference-counted or compared. Native tiers only (kInvalidArgument for a module on
+  // the interpreter tier).
+  static Expected<std::shared_ptr<Instance>> createLinked(Engine& engine,
+                                                          std::shared_ptr<Module> module,
+                                                          std::span<const LinkedImport> imports,
+                                                          const InstanceOptions& options = {});
   ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
@@ -127,6 +146,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
   std::optional<Extern> getExport(std::string_view name);
   // Export `index` of module().info().exports (bounds-checked by the caller).
   Extern exportAt(uint32_t index);
+  // Export `index` as an import for createLinked (valid while this instance lives); false for an
+  // instance on the interpreter tier, whose objects have no native form.
+  bool linkedExport(uint32_t index, LinkedImport* out) const;
   std::optional<uint32_t> exportIndex(std::string_view name) const;
 
   // Calls export `name` with typed values (types are checked).
@@ -147,6 +169,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
  private:
   Instance(Engine& engine, std::shared_ptr<Module> module);
   Expected<void> link(std::vector<Extern> imports);
+  // Runs the translated code's instantiation once slots_, import_funcs_ and funcs_ are bound.
+  Expected<void> instantiateNative();
   Expected<void> runGuarded(void (*fn)(void*), void* ctx, const char* what,
                             const CallOptions& options);
 
@@ -165,7 +189,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   ImportEnv env_{};
   std::vector<void*> slots_;
   std::vector<wasm_rt_funcref_t> import_funcs_;
-  std::vector<Extern> imports_;  // keep-alive and host functions
+  std::vector<const Func*> funcs_;  // per import: the function host calls dispatch to, or null
+  std::vector<Extern> imports_;     // create(): keep-alive (empty for createLinked)
   std::unique_ptr<class InterpInstance> interp_;
   friend class InterpInstance;
 };
@@ -179,8 +204,10 @@ Expected<std::vector<Extern>> makeStubImports(const Module& module,
 
 // The wasm→host boundary for an imported function called by `caller`: the thread is in Host mode
 // meanwhile (interrupts wait until it returns) and exceptions become errors, so the trap can be
-// raised by the C caller after these C++ frames are gone. `name` is for messages ("env.log").
-Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view name);
+// raised by the C caller after these C++ frames are gone. `module`.`name` is for messages
+// ("env.log"), formatted only when one is needed: this is every host call's path.
+Expected<void> callImport(const Func& f, Instance* caller, Cell* cells, std::string_view module,
+                          std::string_view name);
 
 // Calls any Func (host or wasm) from the host.
 // Calls `f` directly (not from wasm). A host function sees `user_data` as its caller's user data.

@@ -77,9 +77,8 @@ Expected<std::unique_ptr<InterpInstance>> InterpInstance::create(Instance& owner
       spec.results = codes(e.func.type->results);
       Func f = e.func;
       Instance* self = &owner;
-      std::string name = fmt::format("{}.{}", desc.module, desc.name);
-      spec.call = [f, self, name](Cell* cells) -> std::string {
-        auto r = callImport(f, self, cells, name);
+      spec.call = [f, self, &desc](Cell* cells) -> std::string {
+        auto r = callImport(f, self, cells, desc.module, desc.name);
         return r.ok() ? std::string() : r.error().message();
       };
     } else if (e.kind == ExternKind::kGlobal && !e.type.global.mut) {
