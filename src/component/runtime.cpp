@@ -510,6 +510,7 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   io.memory_limit_bytes = options.memory_limit_bytes;
   io.store = &st.store;
   io.user_data = self;
+  io.track_memory_pages = true;  // the canonical ABI touches memories with memcpy only
   st.cores.resize(p.steps.size());
   std::vector<engine::LinkedImport> linked;
   for (size_t i = 0; i < p.steps.size(); ++i) {

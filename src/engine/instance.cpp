@@ -374,12 +374,15 @@ Expected<void> Instance::runGuarded(void (*fn)(void*), void* ctx, const char* wh
                                     const CallOptions& options) {
   rt::ThreadState& ts = rt::thread();
   uint64_t saved_limit = ts.memory_limit_bytes;
+  bool saved_track = ts.track_memory_pages;
   ts.memory_limit_bytes = options_.memory_limit_bytes;
+  ts.track_memory_pages = options_.track_memory_pages;
   ts.host_message.clear();
   uint64_t ticket = options.deadline ? engine_.watchdog().arm(*options.deadline) : 0;
   int code = rt::guardedCall(fn, ctx);
   if (ticket) engine_.watchdog().disarm(ticket);
   ts.memory_limit_bytes = saved_limit;
+  ts.track_memory_pages = saved_track;
   if (code) return trapError(code, what, module_->info());
   return {};
 }

@@ -104,6 +104,12 @@ struct InstanceOptions {
   // The embedder's pointer for this instance, given back by userData(): host functions shared
   // by many instances find their caller's state through it (Caller::instance()->userData()).
   void* user_data = nullptr;
+  // The embedder's promise that the host reads and writes this instance's memories only from
+  // user space (never hands a pointer into them to a system call). Recycled memories may then
+  // track the pages the instance touches by page protection instead of asking the kernel when
+  // they are freed (engine.md, "memory recycling"). The component runtime sets it: the canonical
+  // ABI copies values with memcpy.
+  bool track_memory_pages = false;
 };
 
 // An import in the form the translated code uses, for Instance::createLinked: nothing in it is

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -162,10 +163,12 @@ TEST_P(EngineTest, RecycledMemoryIsZeroAndBoundedBySize) {
     (func (export "peek") (param i32) (result i32) local.get 0 i32.load)
     (func (export "poke") (param i32 i32) local.get 0 local.get 1 i32.store)))";
   char buf[512];
-  for (int round = 0; round < 3; ++round) {
+  InstanceOptions options;
+  for (int round = 0; round < 6; ++round) {
+    options.track_memory_pages = round % 2 == 1;  // alternate, so reservations change mode
     for (int pages : {3, 1, 2, 4}) {
       std::snprintf(buf, sizeof buf, text, pages);
-      auto inst = instantiate(buf);
+      auto inst = instantiate(buf, {}, options);
       ASSERT_TRUE(inst);
       for (int page = 0; page < pages; ++page) {
         auto r = inst->call("peek", {Value::i32(uint32_t(page * 65536 + 100))});
@@ -194,16 +197,82 @@ TEST_P(EngineTest, RecycledMemoryIsZeroAfterSmallAndLargeWrites) {
         (br $l)))
       local.get 2)))";
   const uint32_t all = 40 * 65536;
-  // 45 instances: past runtime.cpp's rescan interval, so scans and learned runs both recycle.
-  for (int round = 0; round < 9; ++round)
+  // Untracked and tracked reservations (runtime.cpp, Pooled), switching between the two.
+  InstanceOptions options;
+  for (int round = 0; round < 12; ++round)
   for (uint32_t written : {200u * 1024, all, 12345u, all / 2, 4096u}) {
-    auto inst = instantiate(text);
+    options.track_memory_pages = round >= 4 && round % 4 != 0;
+    auto inst = instantiate(text, {}, options);
     ASSERT_TRUE(inst);
     auto r = inst->call("sum", {Value::i32(all)});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ((*r)[0].cell.i32, 0u) << "stale data after a previous instance wrote bytes";
     ASSERT_TRUE(inst->call("fill", {Value::i32(written)}).ok());
   }
+}
+
+// Tracked memories (runtime.cpp, Pooled): after the first recycle only the pages an instance
+// touched stay read-write; touching any other page, from wasm or from the host, must work and
+// must be seen when the memory is recycled again. Growth too.
+TEST_P(EngineTest, TrackedMemoryRecyclesEveryPageItTouched) {
+  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "the interpreter has its own memory";
+  const char* text = R"((module (memory (export "m") 8)
+    (func (export "peek") (param i32) (result i32) local.get 0 i32.load)
+    (func (export "poke") (param i32 i32) local.get 0 local.get 1 i32.store)
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)))";
+  InstanceOptions options;
+  options.track_memory_pages = true;
+  // Reading every page would make them all resident (and the memory untracked): only the
+  // addresses some instance wrote are read back, each from a page no instance had touched.
+  std::vector<uint32_t> written;
+  auto fresh = [&] {
+    auto inst = instantiate(text, {}, options);
+    EXPECT_TRUE(inst);
+    for (uint32_t addr : written) {
+      auto r = inst->call("peek", {Value::i32(addr)});
+      EXPECT_TRUE(r.ok());
+      EXPECT_EQ(r.ok() ? (*r)[0].cell.i32 : 1u, 0u) << "stale data at " << addr;
+    }
+    return inst;
+  };
+  auto poke = [&](Instance& inst, uint32_t addr) {
+    ASSERT_TRUE(inst.call("poke", {Value::i32(addr), Value::i32(0x5a5a5a5a)}).ok());
+    written.push_back(addr);
+  };
+  for (uint32_t round = 0; round < 8; ++round) {
+    auto a = fresh();
+    poke(*a, 100);                              // the same page every round
+    poke(*a, 5 * 65536 + 8 + round * 4096);     // a page no instance touched yet
+    a.reset();
+    auto b = fresh();
+    poke(*b, 7 * 65536 + round * 4096);         // another one
+    b.reset();
+    // The host writes into an untouched page (user-space memcpy, as the canonical ABI does).
+    auto c = fresh();
+    wasm_rt_memory_t* mem = c->defaultMemory();
+    ASSERT_TRUE(mem);
+    uint32_t addr = 3 * 65536 + 12 + round * 4096;
+    std::memset(mem->data + addr, 0x77, 4);
+    written.push_back(addr);
+    auto r = c->call("peek", {Value::i32(addr)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].cell.i32, 0x77777777u);
+    c.reset();
+    if (round % 4 == 3) {  // growth: the new pages were never tracked
+      auto d = fresh();
+      auto g = d->call("grow", {Value::i32(1)});
+      ASSERT_TRUE(g.ok());
+      EXPECT_EQ((*g)[0].cell.i32, 8u);
+      auto before = d->call("peek", {Value::i32(8 * 65536 + 4)});  // the last grown instance's
+      ASSERT_TRUE(before.ok());
+      EXPECT_EQ((*before)[0].cell.i32, 0u) << "stale data in a grown page";
+      ASSERT_TRUE(d->call("poke", {Value::i32(8 * 65536 + 4), Value::i32(1)}).ok());
+      EXPECT_EQ(trapOf(*d, "peek", {Value::i32(9 * 65536)}), WASM_RT_TRAP_OOB);
+      d.reset();
+    }
+  }
+  auto last = fresh();
+  EXPECT_EQ(trapOf(*last, "peek", {Value::i32(8 * 65536)}), WASM_RT_TRAP_OOB);
 }
 
 const char* kLoops = R"((module

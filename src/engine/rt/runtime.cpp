@@ -33,49 +33,86 @@ thread_local ThreadState* t_state = nullptr;
 std::atomic<uintptr_t> g_reservations[kMaxReservations];
 std::atomic<size_t> g_reservation_high{0};
 std::mutex g_mem_mutex;
-// Reservations ready for reuse: `accessible` leading bytes are read-write and zero (see
-// zeroPages), the rest PROT_NONE. GUARDED_BY(g_mem_mutex).
+// Reservations ready for reuse: `accessible` leading bytes are zero, and read-write unless
+// `tracked` (see below); the rest is PROT_NONE. GUARDED_BY(g_mem_mutex).
+//
+// Tracked reservations. Recycling a memory must zero every page the last instance wrote, and
+// asking the kernel which pages those are (mincore) costs ~1 us plus ~8 ns per page: 3 us for
+// the Rust hello world's 272 pages, a third of instantiating and running it. A tracked
+// reservation knows instead: within its accessible prefix exactly the pages listed in `resident`
+// are read-write (zeroed in place after each use, so they stay resident), and every other page
+// is PROT_NONE. The first touch of such a page faults; onFault makes the page read-write and
+// flags the reservation, and the request goes on. When the memory is freed without any such
+// fault (and without growing) only the listed pages can have been written: they are cleared in
+// place and no system call runs. Otherwise mincore runs as before, and the new resident set is
+// recorded (pages enabled by faults are in it; the rest is protected again).
+//
+// Only for instances whose host accesses their memory from user space (the component runtime:
+// the canonical ABI copies with memcpy), since a system call handed a pointer into a PROT_NONE
+// page would fail with EFAULT instead of faulting (ThreadState::track_memory_pages).
 struct Pooled {
-  uint8_t* base;
-  uint64_t accessible;
+  uint8_t* base = nullptr;
+  uint64_t accessible = 0;
+  bool tracked = false;
+  std::vector<uint32_t> resident;  // tracked: the read-write pages (OS page indices), ascending
 };
 std::vector<Pooled> g_pool;
 uint64_t g_live = 0;           // GUARDED_BY(g_mem_mutex)
 
+// Per live reservation, at the index registerReservation gave it.
+struct LiveSlot {
+  // Read by onFault (lock-free): PROT_NONE pages below this offset are tracked pages.
+  std::atomic<uint64_t> tracked_below{0};
+  std::atomic<bool> faulted{false};  // onFault enabled a tracked page since the handout
+  // Owner-only (set at handout, read at free).
+  Pooled pooled;         // the state it was handed out in (`accessible`: the size then)
+  bool track = false;    // the instance allows tracking (ThreadState::track_memory_pages)
+};
+LiveSlot g_live_slots[kMaxReservations];
+uint64_t g_os_page = 4096;  // set by initialize()
+// Above this many read-write runs a reservation is not tracked (each run is a kernel VMA).
+constexpr size_t kMaxTrackedRuns = 32;
+
 struct sigaction g_prev_segv, g_prev_bus;
 std::once_flag g_init_once;
 
-void registerReservation(uint8_t* base) {
+// Returns the slot index, or -1 when the registry is full (the reservation then traps as
+// out of bounds on any fault, as before; it is never tracked).
+int registerReservation(uint8_t* base) {
   size_t high = g_reservation_high.load();
   for (size_t i = 0; i < high; ++i) {
     if (g_reservations[i].load(std::memory_order_relaxed) == 0) {
       g_reservations[i].store(reinterpret_cast<uintptr_t>(base));
-      return;
+      return static_cast<int>(i);
     }
   }
   if (high < kMaxReservations) {
     g_reservations[high].store(reinterpret_cast<uintptr_t>(base));
     g_reservation_high.store(high + 1);
+    return static_cast<int>(high);
   }
+  return -1;
 }
 
-void unregisterReservation(uint8_t* base) {
+int unregisterReservation(uint8_t* base) {
   size_t high = g_reservation_high.load();
   for (size_t i = 0; i < high; ++i) {
     if (g_reservations[i].load(std::memory_order_relaxed) == reinterpret_cast<uintptr_t>(base)) {
       g_reservations[i].store(0);
-      return;
+      return static_cast<int>(i);
     }
   }
+  return -1;
 }
 
-bool inReservation(uintptr_t addr) {
+// The slot of the reservation holding `addr`, or -1.
+int reservationSlot(uintptr_t addr) {
   size_t high = g_reservation_high.load(std::memory_order_acquire);
   for (size_t i = 0; i < high; ++i) {
     uintptr_t b = g_reservations[i].load(std::memory_order_relaxed);
-    if (b != 0 && addr >= b && addr - b < kReservationBytes) return true;
+    if (b != 0 && addr >= b && addr - b < kReservationBytes) return static_cast<int>(i);
   }
-  return false;
+  return -1;
 }
 
 void chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uctx) {
@@ -93,14 +130,25 @@ void chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uctx) {
 }
 
 void onFault(int sig, siginfo_t* info, void* uctx) {
+  auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  int slot = reservationSlot(addr);
+  // A tracked page (in wasm or in the host's copying code alike): enable it and retry.
+  if (slot >= 0) {
+    LiveSlot& ls = g_live_slots[slot];
+    uintptr_t base = g_reservations[slot].load(std::memory_order_relaxed);
+    if (addr - base < ls.tracked_below.load(std::memory_order_acquire)) {
+      void* page = reinterpret_cast<void*>(addr & ~(uintptr_t(g_os_page) - 1));
+      ls.faulted.store(true, std::memory_order_relaxed);
+      if (mprotect(page, g_os_page, PROT_READ | PROT_WRITE) == 0) return;
+    }
+  }
   ThreadState* ts = t_state;
   if (ts && ts->mode == int(Mode::kWasm) && ts->trap_target) {
-    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
     int code = 0;
     // Stack exhaustion: the fault lies in (or just below) this thread's stack guard.
     if (ts->stack_lo && addr < ts->stack_lo + 4096 && addr + (64u << 20) >= ts->stack_lo) {
       code = WASM_RT_TRAP_EXHAUSTION;
-    } else if (inReservation(addr)) {
+    } else if (slot >= 0) {
       code = WASM_RT_TRAP_OOB;
     }
     if (code) {
@@ -129,12 +177,12 @@ void checkPendingInterrupt(ThreadState& ts) {
   if (ts.interrupt_requested.exchange(false)) raiseTrap(CUMULUS_TRAP_INTERRUPTED);
 }
 
-// A reservation whose first `bytes` are read-write and zero and whose rest is PROT_NONE.
-// Recycled reservations keep their read-write prefix from the last use (zeroed), so
-// re-instantiating the same module costs no protection change at all: only the difference in
-// size is re-protected. Syscalls run outside the lock.
-uint8_t* takeReservation(uint64_t bytes) {
-  Pooled got{nullptr, 0};
+// A reservation whose first `bytes` are zero and accessible (read-write, or tracked when
+// `track` allows it) and whose rest is PROT_NONE. Recycled reservations keep their prefix from
+// the last use (zeroed), so re-instantiating the same module costs no protection change at all:
+// only the difference in size is re-protected. Syscalls run outside the lock.
+uint8_t* takeReservation(uint64_t bytes, bool track) {
+  Pooled got;
   {
     std::lock_guard lock(g_mem_mutex);
     if (!g_pool.empty()) {
@@ -147,20 +195,24 @@ uint8_t* takeReservation(uint64_t bytes) {
           break;
         }
       }
-      got = g_pool[pick];
+      got = std::move(g_pool[pick]);
       g_pool.erase(g_pool.begin() + static_cast<std::ptrdiff_t>(pick));
     }
   }
   if (got.base) {
     bool ok = true;
-    if (got.accessible > bytes) {
-      ok = mprotect(got.base + bytes, got.accessible - bytes, PROT_NONE) == 0;
-    } else if (got.accessible < bytes) {
+    if (got.accessible > bytes) ok = mprotect(got.base + bytes, got.accessible - bytes, PROT_NONE) == 0;
+    if (got.tracked && (got.accessible != bytes || !track)) {
+      // Leave tracking: the whole prefix read-write.
+      ok = ok && mprotect(got.base, bytes, PROT_READ | PROT_WRITE) == 0;
+      got.tracked = false;
+      got.resident.clear();
+    } else if (!got.tracked && got.accessible < bytes) {
       ok = mprotect(got.base + got.accessible, bytes - got.accessible, PROT_READ | PROT_WRITE) == 0;
     }
     if (!ok) {
       munmap(got.base, kReservationBytes);
-      got.base = nullptr;
+      got = Pooled{};
     }
   }
   if (!got.base) {
@@ -173,54 +225,111 @@ uint8_t* takeReservation(uint64_t bytes) {
       return nullptr;
     }
   }
+  got.accessible = bytes;
+  uint8_t* base = got.base;
   std::lock_guard lock(g_mem_mutex);
   ++g_live;
-  registerReservation(got.base);
-  return got.base;
+  int slot = registerReservation(base);
+  if (slot < 0 && got.tracked) {  // untracked without a slot: the whole prefix read-write
+    if (bytes && mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0) {
+      unregisterReservation(base);
+      --g_live;
+      munmap(base, kReservationBytes);
+      return nullptr;
+    }
+  }
+  if (slot >= 0) {
+    LiveSlot& ls = g_live_slots[slot];
+    ls.faulted.store(false);
+    ls.tracked_below.store(got.tracked ? bytes : 0, std::memory_order_release);
+    ls.pooled = std::move(got);
+    ls.track = track;
+  }
+  return base;
 }
 
-// Zeroes `bytes` of a reservation being recycled. Dropping the pages (madvise DONTNEED) costs a
-// TLB shootdown that interrupts every other core running this process (19% of a loaded HTTP
-// server's samples, one per request) and a page fault per page the next instance touches. A
-// request usually touches a few dozen pages of its memory, so: ask the kernel which pages are
-// resident (mincore: no TLB flush), and clear the resident ones that are not already zero, in
-// place. They stay resident for the next instance. Above kKeepResidentBytes of resident pages
-// the whole range is dropped instead, which bounds what a pooled reservation keeps and what
-// reading its pages back costs.
+// Clears resident page `i` of `base` in place unless it is already zero (a page only read maps
+// the shared zero page: writing it would fault in a copy).
+void clearPage(uint8_t* base, uint64_t i) {
+  auto* page = reinterpret_cast<uint64_t*>(base + i * g_os_page);
+  const size_t words = g_os_page / sizeof(uint64_t);
+  size_t w = 0;
+  while (w < words && page[w] == 0) ++w;
+  if (w < words) std::memset(page + w, 0, (words - w) * sizeof(uint64_t));
+}
+
+// Zeroes the `bytes` prefix of a reservation being recycled without knowing which pages were
+// written; fills `resident` with the pages that stay resident (read-write, zero). Returns false
+// when the reservation must be dropped.
+//
+// Dropping the pages (madvise DONTNEED) costs a TLB shootdown that interrupts every other core
+// running this process (19% of a loaded HTTP server's samples, one per request) and a page fault
+// per page the next instance touches. A request usually touches a few dozen pages of its memory,
+// so: ask the kernel which pages are resident (mincore: no TLB flush), and clear the resident
+// ones that are not already zero, in place. They stay resident for the next instance. Above
+// kKeepResidentBytes of resident pages the whole range is dropped instead, which bounds what a
+// pooled reservation keeps and what reading its pages back costs.
 //
 // Tried and measured worse: remembering the resident runs and dropping only the gaps between
 // them (madvise over pages that are not present): on this kernel (6.18) madvise flushes the TLB
 // of every core even when it zapped nothing, so a loaded server was back to one shootdown per
 // request (12.7% of samples).
-bool zeroPages(uint8_t* base, uint64_t bytes) {
+enum class Zeroed { kFailed, kDropped, kInPlace };
+Zeroed zeroPages(uint8_t* base, uint64_t bytes, std::vector<uint32_t>& resident) {
   constexpr uint64_t kKeepResidentBytes = 256 << 10;
-  static const uint64_t kOsPage = uint64_t(sysconf(_SC_PAGESIZE));
-  const uint64_t pages = bytes / kOsPage;
-  thread_local std::vector<unsigned char> resident;
-  resident.resize(pages);
-  if (mincore(base, bytes, resident.data()) != 0)
-    return madvise(base, bytes, MADV_DONTNEED) == 0;
-  uint64_t count = 0;
-  for (unsigned char r : resident) count += r & 1;
-  if (count * kOsPage > kKeepResidentBytes) return madvise(base, bytes, MADV_DONTNEED) == 0;
-  for (uint64_t i = 0; i < pages; ++i) {
-    if (!(resident[i] & 1)) continue;
-    auto* page = reinterpret_cast<uint64_t*>(base + i * kOsPage);
-    const size_t words = kOsPage / sizeof(uint64_t);
-    // A page only read maps the shared zero page: writing it would fault in a copy.
-    size_t w = 0;
-    while (w < words && page[w] == 0) ++w;
-    if (w < words) std::memset(page + w, 0, (words - w) * sizeof(uint64_t));
-  }
-  return true;
+  const uint64_t pages = bytes / g_os_page;
+  thread_local std::vector<unsigned char> vec;
+  vec.resize(pages);
+  resident.clear();
+  auto drop = [&] {
+    resident.clear();
+    return madvise(base, bytes, MADV_DONTNEED) == 0 ? Zeroed::kDropped : Zeroed::kFailed;
+  };
+  if (mincore(base, bytes, vec.data()) != 0) return drop();
+  for (uint64_t i = 0; i < pages; ++i)
+    if (vec[i] & 1) resident.push_back(static_cast<uint32_t>(i));
+  if (resident.size() * g_os_page > kKeepResidentBytes) return drop();
+  for (uint32_t i : resident) clearPage(base, i);
+  return Zeroed::kInPlace;
 }
 
-// `accessible` is the read-write prefix (the memory's size when it was freed).
+// Protects every page of the `bytes` prefix not in `resident` (ascending); false (and the prefix
+// read-write again) when there are too many runs or a call fails.
+bool protectOutside(uint8_t* base, uint64_t bytes, const std::vector<uint32_t>& resident) {
+  const uint64_t pages = bytes / g_os_page;
+  size_t runs = 0;
+  uint64_t next = 0;  // first page not yet handled
+  bool ok = true;
+  auto protect = [&](uint64_t from, uint64_t to) {
+    if (from < to && ok && ++runs <= kMaxTrackedRuns)
+      ok = mprotect(base + from * g_os_page, (to - from) * g_os_page, PROT_NONE) == 0;
+  };
+  for (uint32_t i : resident) {
+    protect(next, i);
+    next = uint64_t(i) + 1;
+  }
+  protect(next, pages);
+  if (ok && runs <= kMaxTrackedRuns) return true;
+  mprotect(base, bytes, PROT_READ | PROT_WRITE);
+  return false;
+}
+
+// `accessible` is the memory's size when it was freed.
 void returnReservation(uint8_t* base, uint64_t accessible) {
   bool pool;
+  Pooled entry;
+  bool faulted = true;
+  bool track = false;
   {
     std::lock_guard lock(g_mem_mutex);
-    unregisterReservation(base);
+    int slot = unregisterReservation(base);
+    if (slot >= 0) {
+      LiveSlot& ls = g_live_slots[slot];
+      faulted = ls.faulted.load();
+      ls.tracked_below.store(0);
+      entry = std::move(ls.pooled);
+      track = ls.track;
+    }
     --g_live;
     pool = g_pool.size() < kMaxPooled;
   }
@@ -229,13 +338,32 @@ void returnReservation(uint8_t* base, uint64_t accessible) {
     return;
   }
   // Every page must read zero next time (a fresh instance must never see old data).
-  if (accessible && !zeroPages(base, accessible)) {
-    munmap(base, kReservationBytes);
-    return;
+  const bool handed_tracked = entry.tracked;
+  if (handed_tracked && !faulted && entry.accessible == accessible) {
+    // Nothing outside the resident pages can have been touched (see Pooled).
+    for (uint32_t i : entry.resident) clearPage(base, i);
+  } else {
+    Zeroed z = accessible ? zeroPages(base, accessible, entry.resident) : Zeroed::kDropped;
+    if (z == Zeroed::kFailed) {
+      munmap(base, kReservationBytes);
+      return;
+    }
+    // Track from now on if allowed and worth it (after a drop every page would fault).
+    entry.tracked = track && z == Zeroed::kInPlace &&
+                    protectOutside(base, accessible, entry.resident);
+    if (!entry.tracked) {
+      entry.resident.clear();
+      if (handed_tracked && accessible && mprotect(base, accessible, PROT_READ | PROT_WRITE) != 0) {
+        munmap(base, kReservationBytes);
+        return;
+      }
+    }
   }
+  entry.base = base;
+  entry.accessible = accessible;
   std::lock_guard lock(g_mem_mutex);
   if (g_pool.size() < kMaxPooled) {
-    g_pool.push_back({base, accessible});
+    g_pool.push_back(std::move(entry));
   } else {
     munmap(base, kReservationBytes);
   }
@@ -287,6 +415,7 @@ ThreadState& thread() {
 
 void initialize() {
   std::call_once(g_init_once, [] {
+    g_os_page = uint64_t(sysconf(_SC_PAGESIZE));
     struct sigaction sa {};
     sa.sa_sigaction = onFault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
@@ -469,7 +598,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* mem, uint32_t initial_pages, uint
   }
   sig_atomic_t saved = ts.mode;
   ts.mode = int(Mode::kRuntime);
-  uint8_t* base = takeReservation(bytes);
+  uint8_t* base = takeReservation(bytes, ts.track_memory_pages);
   ts.mode = saved;
   if (!base) {
     ts.host_message = "cannot reserve linear memory";

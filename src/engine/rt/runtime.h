@@ -38,6 +38,9 @@ struct ThreadState {
   uintptr_t stack_lo = 0, stack_hi = 0;  // native stack bounds of this thread
   void* alt_stack = nullptr;
   uint64_t memory_limit_bytes = UINT64_MAX;  // per-memory limit of the running store
+  // Memories allocated now may track their pages by protection (see runtime.cpp, "tracked
+  // reservations"): set for instances whose host touches memory only from user space.
+  bool track_memory_pages = false;
   // wasm exception-handling state
   sigjmp_buf* unwind_target = nullptr;
   uint32_t exception_tag = 0, exception_size = 0;
