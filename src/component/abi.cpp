@@ -85,7 +85,7 @@ uint32_t internal::reallocate(Context& cx, uint32_t old_ptr, uint64_t old_size, 
   cells[1].i32 = static_cast<uint32_t>(old_size);
   cells[2].i32 = align;
   cells[3].i32 = static_cast<uint32_t>(new_size);
-  auto r = engine::callFunc(*cx.realloc, cells);
+  auto r = cx.realloc->call(cells);
   if (!r.ok()) throw AbiTrap("realloc: " + r.error().message());
   uint32_t ptr = cells[0].i32;
   Memory(cx).at(ptr, new_size, align);  // checks alignment and bounds

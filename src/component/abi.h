@@ -44,10 +44,25 @@ class HandleOps {
   virtual uint32_t lowerBorrow(const CType& resource, const Val& v) = 0;
 };
 
+// A core function the runtime calls (a lifted function, realloc, post-return, a destructor): an
+// export of a core instance, or `func` (a host function). Borrowed, not reference-counted: the
+// component instance owns its core instances and its plan the host functions.
+struct CoreFunc {
+  engine::Instance* instance = nullptr;
+  uint32_t export_index = 0;
+  const engine::Func* func = nullptr;
+  // `user_data` is what a host function sees as its caller's (see engine::callFunc).
+  Expected<void> call(engine::Cell* cells, const engine::CallOptions& options = {},
+                      void* user_data = nullptr) const {
+    if (func) return engine::callFunc(*func, cells, options, user_data);
+    return instance->callRaw(export_index, cells, options);
+  }
+};
+
 // The canonical options of one lift or lower, bound to a live instance.
 struct Context {
   wasm_rt_memory_t* memory = nullptr;
-  const engine::Func* realloc = nullptr;
+  const CoreFunc* realloc = nullptr;
   CanonOpts::Encoding encoding = CanonOpts::Encoding::kUtf8;
   HandleOps* handles = nullptr;
 };

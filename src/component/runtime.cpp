@@ -65,11 +65,12 @@ class HandleTable {
   std::vector<uint32_t> free_;
 };
 
+// A lift's or lower's options resolved against one component instance, on first use.
 struct CachedOpts {
   bool resolved = false;
-  wasm_rt_memory_t* memory = nullptr;
-  engine::Func realloc, post_return, func;
   bool has_realloc = false, has_post_return = false;
+  wasm_rt_memory_t* memory = nullptr;
+  abi::CoreFunc realloc, post_return, func;
 };
 
 }  // namespace
@@ -137,18 +138,36 @@ class Runtime {
         fmt::format("resource type {} is unknown to this component instance", resource.name));
   }
 
+  abi::CoreFunc coreFunc(const CoreRef& r) {
+    switch (r.kind) {
+      case CoreRef::Kind::kExport:
+        if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
+        return abi::CoreFunc{st_.cores[r.index].get(), r.export_index, nullptr};
+      case CoreRef::Kind::kLowered:
+        return abi::CoreFunc{nullptr, 0, &p_.lowered[r.index].func};
+      case CoreRef::Kind::kBuiltin:
+        return abi::CoreFunc{nullptr, 0, &p_.builtin_funcs[r.index].func};
+    }
+    return {};
+  }
+
   CachedOpts& cache(CachedOpts& c, const OptsRt& o, const CoreRef* func) {
     if (c.resolved) return c;
-    if (o.memory) c.memory = static_cast<wasm_rt_memory_t*>(resolve(*o.memory).object);
+    if (o.memory) {
+      engine::LinkedImport li;
+      c.memory = resolveLinked(*o.memory, &li)
+                     ? static_cast<wasm_rt_memory_t*>(li.object)
+                     : static_cast<wasm_rt_memory_t*>(resolve(*o.memory).object);
+    }
     if (o.realloc) {
-      c.realloc = resolve(*o.realloc).func;
+      c.realloc = coreFunc(*o.realloc);
       c.has_realloc = true;
     }
     if (o.post_return) {
-      c.post_return = resolve(*o.post_return).func;
+      c.post_return = coreFunc(*o.post_return);
       c.has_post_return = true;
     }
-    if (func) c.func = resolve(*func).func;
+    if (func) c.func = coreFunc(*func);
     c.resolved = true;
     return c;
   }
@@ -307,7 +326,7 @@ class Runtime {
       }
       cells.resize(std::max<size_t>({cells.size(), d.sig.results.size(), 1}));
       ran = true;
-      auto r = engine::callFunc(c.func, cells.data(), options, &inst_);
+      auto r = c.func.call(cells.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
       if (d.type->result) {
         if (d.sig.results_in_memory) {
@@ -328,7 +347,7 @@ class Runtime {
       std::vector<engine::Cell> pr(cells.begin(), cells.begin() + d.sig.results.size());
       pr.resize(std::max<size_t>(pr.size(), 1));
       NoLeave no_leave(st_.no_leave[d.static_instance]);
-      auto r = engine::callFunc(c.post_return, pr.data(), options, &inst_);
+      auto r = c.post_return.call(pr.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
     }
     if (borrows != 0)
@@ -433,10 +452,9 @@ class Runtime {
     const LocalResourceDef& lr = p_.local_resources[t->local_index];
     if (!lr.dtor) return {};
     Runtime owner(*t->owner, t->owner->plan().data());
-    engine::Extern f = owner.resolve(*lr.dtor);
     engine::Cell cell{};
     cell.i32 = rep;
-    return engine::callFunc(f.func, &cell, {}, t->owner);
+    return owner.coreFunc(*lr.dtor).call(&cell, {}, t->owner);
   }
 
  private:
