@@ -12,6 +12,7 @@
 // bodies define (created per instance, since resource types are generative).
 #include "component/runtime.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -44,7 +45,11 @@ class HandleTable {
       entries_[h] = e;
       return h;
     }
-    if (entries_.empty()) entries_.emplace_back();
+    if (entries_.empty()) {
+      entries_.reserve(16);  // one allocation for a request's first handles
+      free_.reserve(16);
+      entries_.emplace_back();
+    }
     entries_.push_back(e);
     return static_cast<uint32_t>(entries_.size() - 1);
   }
@@ -179,13 +184,15 @@ class Runtime {
     Handles(Runtime& rt, uint32_t static_id, uint32_t type_static, uint32_t* borrows)
         : rt_(rt), static_id_(static_id), type_static_(type_static), borrows_(borrows) {}
     ~Handles() override {
-      for (uint32_t h : lent_) {
+      auto release = [&](uint32_t h) {
         try {
           auto& e = rt_.st_.tables[static_id_].get(h);
           if (e.lend_count) --e.lend_count;
         } catch (const abi::AbiTrap&) {
         }
-      }
+      };
+      for (size_t i = 0; i < std::min(lent_count_, kLentInline); ++i) release(lent_[i]);
+      for (uint32_t h : lent_more_) release(h);
     }
     Val liftOwn(const CType& resource, uint32_t h) override {
       const ResourceType* t = rt_.resourceType(type_static_, resource);
@@ -202,7 +209,11 @@ class Runtime {
       if (e.type != t) throw abi::AbiTrap(fmt::format("handle {} is not a {}", h, t->name));
       if (e.own) {
         ++e.lend_count;
-        lent_.push_back(h);
+        if (lent_count_ < kLentInline)
+          lent_[lent_count_] = h;
+        else
+          lent_more_.push_back(h);
+        ++lent_count_;
       }
       return Val::borrow(t, e.rep);
     }
@@ -234,7 +245,11 @@ class Runtime {
     uint32_t static_id_;
     uint32_t type_static_;
     uint32_t* borrows_;
-    std::vector<uint32_t> lent_;
+    // Handles lent for this call (a call lends a few: no allocation for those).
+    static constexpr size_t kLentInline = 8;
+    uint32_t lent_[kLentInline];
+    size_t lent_count_ = 0;
+    std::vector<uint32_t> lent_more_;
   };
 
   Expected<Val> callFunc(const FuncVal& f, std::vector<Val>& args,
@@ -530,7 +545,9 @@ Expected<std::shared_ptr<ComponentInstance>> ComponentPlan::instantiate(
   io.user_data = self;
   io.track_memory_pages = true;  // the canonical ABI touches memories with memcpy only
   st.cores.resize(p.steps.size());
-  std::vector<engine::LinkedImport> linked;
+  st.store.reserve(p.steps.size());
+  // Reused: createLinked copies it out before any guest code runs (which could instantiate).
+  thread_local std::vector<engine::LinkedImport> linked;
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const CoreStep& step = p.steps[i];
     const auto& module = p.modules[step.module];

@@ -208,6 +208,13 @@ wasm_rt_memory_t* Caller::memory() const { return instance_->defaultMemory(); }
 Instance::Instance(Engine& engine, std::shared_ptr<Module> module)
     : engine_(engine), module_(std::move(module)) {}
 
+std::shared_ptr<Instance> Instance::make(Engine& engine, std::shared_ptr<Module> module) {
+  struct Allocated : Instance {  // make_shared needs a constructor it can reach
+    Allocated(Engine& e, std::shared_ptr<Module> m) : Instance(e, std::move(m)) {}
+  };
+  return std::make_shared<Allocated>(engine, std::move(module));
+}
+
 Instance::~Instance() {
   if (data_) {
     if (instantiated_ || code_) code_->entry().free_instance(data_);
@@ -277,7 +284,7 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
 Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared_ptr<Module> module,
                                                      std::vector<Extern> imports,
                                                      const InstanceOptions& options) {
-  std::shared_ptr<Instance> inst(new Instance(engine, std::move(module)));
+  std::shared_ptr<Instance> inst = make(engine, std::move(module));
   inst->options_ = options;
   CUMULUS_TRY_VOID(inst->link(std::move(imports)));
   if (options.store) options.store->keep(inst);
@@ -287,9 +294,7 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
     return inst;
   }
   size_t n = inst->imports_.size();
-  inst->slots_.assign(n, nullptr);
-  inst->import_funcs_.assign(n, wasm_rt_funcref_null_value);
-  inst->funcs_.assign(n, nullptr);
+  inst->bindImports(n);
   for (size_t k = 0; k < n; ++k) {
     Extern& e = inst->imports_[k];
     if (e.kind == ExternKind::kFunc) {
@@ -315,13 +320,11 @@ Expected<std::shared_ptr<Instance>> Instance::createLinked(Engine& engine,
   if (imports.size() != wanted.size())
     return makeError(ErrorCode::kLinkError, "module needs {} imports, {} given", wanted.size(),
                      imports.size());
-  std::shared_ptr<Instance> inst(new Instance(engine, std::move(module)));
+  std::shared_ptr<Instance> inst = make(engine, std::move(module));
   inst->options_ = options;
   if (options.store) options.store->keep(inst);
   size_t n = imports.size();
-  inst->slots_.assign(n, nullptr);
-  inst->import_funcs_.assign(n, wasm_rt_funcref_null_value);
-  inst->funcs_.assign(n, nullptr);
+  inst->bindImports(n);
   for (size_t k = 0; k < n; ++k) {
     const LinkedImport& li = imports[k];
     if (wanted[k].type.kind == ExternKind::kFunc) {
@@ -336,6 +339,20 @@ Expected<std::shared_ptr<Instance>> Instance::createLinked(Engine& engine,
   return inst;
 }
 
+void Instance::bindImports(size_t n) {
+  if (n == 0) return;
+  static_assert(alignof(wasm_rt_funcref_t) <= alignof(void*));
+  import_block_ = std::make_unique<uint8_t[]>(n * (2 * sizeof(void*) + sizeof(wasm_rt_funcref_t)));
+  slots_ = reinterpret_cast<void**>(import_block_.get());
+  import_funcs_ = reinterpret_cast<wasm_rt_funcref_t*>(slots_ + n);
+  funcs_ = reinterpret_cast<const Func**>(import_funcs_ + n);
+  for (size_t k = 0; k < n; ++k) {
+    slots_[k] = nullptr;
+    import_funcs_[k] = wasm_rt_funcref_null_value;
+    funcs_[k] = nullptr;
+  }
+}
+
 Expected<void> Instance::instantiateNative() {
   code_ = module_->code();
   const GlueEntryPoints& entry = code_->entry();
@@ -344,7 +361,7 @@ Expected<void> Instance::instantiateNative() {
   if (!data_) return makeError(ErrorCode::kResourceLimit, "out of memory for instance data");
   std::memset(data_, 0, size);
   env_.self = &env_;
-  env_.slots = slots_.data();
+  env_.slots = slots_;
   env_.owner = this;
   struct Ctx {
     const GlueEntryPoints* entry;

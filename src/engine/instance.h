@@ -92,6 +92,11 @@ class Store {
     std::lock_guard lock(mutex_);
     instances_.push_back(std::move(instance));
   }
+  // For an embedder that knows how many instances it will keep (one allocation).
+  void reserve(size_t n) {
+    std::lock_guard lock(mutex_);
+    instances_.reserve(n);
+  }
 
  private:
   std::mutex mutex_;
@@ -174,6 +179,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
 
  private:
   Instance(Engine& engine, std::shared_ptr<Module> module);
+  // The object and its shared_ptr control block in one allocation.
+  static std::shared_ptr<Instance> make(Engine& engine, std::shared_ptr<Module> module);
   Expected<void> link(std::vector<Extern> imports);
   // Runs the translated code's instantiation once slots_, import_funcs_ and funcs_ are bound.
   Expected<void> instantiateNative();
@@ -193,9 +200,13 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void* data_ = nullptr;  // the generated instance struct
   bool instantiated_ = false;
   ImportEnv env_{};
-  std::vector<void*> slots_;
-  std::vector<wasm_rt_funcref_t> import_funcs_;
-  std::vector<const Func*> funcs_;  // per import: the function host calls dispatch to, or null
+  // Per import, in one allocation (bindImports): the slot the translated code reads, the
+  // funcref of an imported wasm function, and the function host calls dispatch to (or null).
+  std::unique_ptr<uint8_t[]> import_block_;
+  void** slots_ = nullptr;
+  wasm_rt_funcref_t* import_funcs_ = nullptr;
+  const Func** funcs_ = nullptr;
+  void bindImports(size_t n);
   std::vector<Extern> imports_;     // create(): keep-alive (empty for createLinked)
   std::unique_ptr<class InterpInstance> interp_;
   friend class InterpInstance;

@@ -16,7 +16,13 @@ uint32_t ResourceTable::push(std::unique_ptr<Object> obj) {
     objects_[rep] = std::move(obj);
     return rep;
   }
-  if (objects_.empty()) objects_.emplace_back();  // rep 0 is never handed out
+  if (objects_.empty()) {
+    // One allocation each for the first handles a request creates (they come and go by the
+    // dozen per wasi:http request; growing from one would reallocate several times).
+    objects_.reserve(16);
+    free_.reserve(16);
+    objects_.emplace_back();  // rep 0 is never handed out
+  }
   objects_.push_back(std::move(obj));
   return static_cast<uint32_t>(objects_.size() - 1);
 }
