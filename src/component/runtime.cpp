@@ -70,6 +70,37 @@ class HandleTable {
   std::vector<uint32_t> free_;
 };
 
+// A vector borrowed from a per-thread free list for one call's flat values or arguments, so the
+// dozens of host calls of a request allocate nothing for them. Calls nest (a host function may
+// call into another instance): each borrows its own vector.
+template <typename T>
+class Scratch {
+ public:
+  Scratch() {
+    auto& free = freeList();
+    if (!free.empty()) {
+      v_ = std::move(free.back());
+      free.pop_back();
+    }
+  }
+  ~Scratch() {
+    v_.clear();
+    if (v_.capacity() <= kKeepCapacity) freeList().push_back(std::move(v_));
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  std::vector<T>& operator*() { return v_; }
+  std::vector<T>* operator->() { return &v_; }
+
+ private:
+  static constexpr size_t kKeepCapacity = 64;
+  static std::vector<std::vector<T>>& freeList() {
+    thread_local std::vector<std::vector<T>> free;
+    return free;
+  }
+  std::vector<T> v_;
+};
+
 // A lift's or lower's options resolved against one component instance, on first use.
 struct CachedOpts {
   bool resolved = false;
@@ -322,7 +353,8 @@ class Runtime {
     CachedOpts& c = cache(st_.lift_cache[id], d.opts, &d.func);
     uint32_t borrows = 0;
     Val result;
-    std::vector<engine::Cell> cells;
+    Scratch<engine::Cell> scratch;
+    std::vector<engine::Cell>& cells = *scratch;
     try {
       Handles handles(*this, d.static_instance, d.static_instance, &borrows);
       abi::Context cx{c.memory, c.has_realloc ? &c.realloc : nullptr, d.opts.encoding, &handles};
@@ -359,8 +391,8 @@ class Runtime {
                        e.what());
     }
     if (c.has_post_return) {
-      std::vector<engine::Cell> pr(cells.begin(), cells.begin() + d.sig.results.size());
-      pr.resize(std::max<size_t>(pr.size(), 1));
+      cells.resize(std::max<size_t>(d.sig.results.size(), 1));  // post-return takes the results
+      std::vector<engine::Cell>& pr = cells;
       NoLeave no_leave(st_.no_leave[d.static_instance]);
       auto r = c.post_return.call(pr.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
@@ -378,7 +410,8 @@ class Runtime {
     try {
       Handles handles(*this, d.static_instance, d.type_static, nullptr);
       abi::Context cx{c.memory, c.has_realloc ? &c.realloc : nullptr, d.opts.encoding, &handles};
-      std::vector<Val> args;
+      Scratch<Val> scratch;
+      std::vector<Val>& args = *scratch;
       if (d.sig.params_in_memory) {
         Val t = abi::load(cx, d.params, cells[0].i32);
         args = std::move(t.elems());
@@ -395,7 +428,8 @@ class Runtime {
         if (d.sig.results_in_memory) {
           abi::store(cx, d.type->result, *r, cells[d.sig.params.size() - 1].i32);
         } else {
-          std::vector<engine::Cell> out;
+          Scratch<engine::Cell> scratch_out;
+          std::vector<engine::Cell>& out = *scratch_out;
           abi::lowerFlat(cx, d.type->result, *r, out);
           if (!out.empty()) cells[0] = out[0];
         }
