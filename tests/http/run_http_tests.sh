@@ -96,12 +96,50 @@ stop
 serve "$F/toolchains/c-http/hello_http.component.wasm" || exit 1
 expect "C wasi:http handler (toolchains/c-http)" 200 "Hello from C over wasi:http!" "http://127.0.0.1:$PORT/"
 stop
-# The gRPC hello world needs an HTTP/2 server at [::1]:50051: without one its outgoing request
-# must fail cleanly (connection-refused surfaces as a 500, the host keeps serving).
-serve "$F/components/wasmcloud-wash/rt_grpc_hello_world.wasm" || exit 1
+# The gRPC hello world calls helloworld.Greeter/SayHello over wasi:http (HTTP/2, trailers) at
+# $GRPC_SERVER_URI. Without a server its outgoing request must fail cleanly (connection-refused
+# surfaces as a 500, the host keeps serving); with a real gRPC server (grpc-js from npm, h2c on
+# [::1]) it must get the greeting back.
+grpc="$F/components/wasmcloud-wash/rt_grpc_hello_world.wasm"
+refused_port="$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])')"
+serve "$grpc" --env "GRPC_SERVER_URI=http://[::1]:$refused_port" || exit 1
 code="$(curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/")"
-[[ "$code" == 500 ]] && grep -q "ConnectionRefused" "$WORK/body" && pass "gRPC hello world: outgoing connection refused reported" || fail "gRPC hello world" "$code $(cat "$WORK/body")"
+[[ "$code" == 500 ]] && grep -q "ConnectionRefused" "$WORK/body" && pass "gRPC hello world: outgoing connection refused reported" || fail "gRPC hello world (no server)" "$code $(cat "$WORK/body")"
 stop
+npm_dir="$(realpath "$BUILD")/grpc-npm"
+mkdir -p "$npm_dir"
+install_grpc() {
+  [[ -f $npm_dir/node_modules/@grpc/grpc-js/package.json && -f $npm_dir/node_modules/@grpc/proto-loader/package.json ]] ||
+    (cd "$npm_dir" && npm install --no-audit --no-fund --silent @grpc/grpc-js@1 @grpc/proto-loader@0 >/dev/null 2>&1)
+}
+if (flock 9 && install_grpc) 9>"$npm_dir/.npm-install.lock"; then
+  node "$ROOT/tests/http/grpc/greeter_server.mjs" "$npm_dir/node_modules" "[::1]" >"$WORK/grpc.log" 2>&1 &
+  grpc_pid=$!
+  PIDS+=("$grpc_pid")
+  grpc_port=""
+  deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)) && [[ -z $grpc_port ]] && kill -0 "$grpc_pid" 2>/dev/null; do
+    grpc_port="$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$WORK/grpc.log")"
+    [[ -z $grpc_port ]] && sleep 0.05
+  done
+  if [[ -n $grpc_port ]]; then
+    serve "$grpc" --env "GRPC_SERVER_URI=http://[::1]:$grpc_port" || exit 1
+    for i in 1 2 3; do
+      code="$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/")"
+      if [[ "$code" == 200 ]] && grep -q "Hello wasmCloud from grpc-js (call $i)" "$WORK/body"; then
+        pass "gRPC hello world: call $i answered by a real gRPC server over HTTP/2"
+      else
+        fail "gRPC hello world call $i" "$code $(head -c 300 "$WORK/body")"
+      fi
+    done
+    stop
+  else
+    fail "gRPC server did not start" "$(cat "$WORK/grpc.log")"
+  fi
+  kill "$grpc_pid" 2>/dev/null
+else
+  fail "npm install @grpc/grpc-js failed (the gRPC server of this test comes from npm)"
+fi
 
 # ---- StarlingMonkey (JS): first request, then the thousandth ----
 # Baseline tier only: the optimizing compile of its 14 MB core module takes minutes of CPU.

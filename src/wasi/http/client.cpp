@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <strings.h>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -68,6 +69,7 @@ struct ClientExchange : ResponseSink, BodyReader, std::enable_shared_from_this<C
   bool head_ready = false, done = false;
   uint16_t status = 0;
   FieldList headers;
+  std::optional<FieldList> trailer_fields;  // header lines after the head (HTTP/2 or chunked trailers)
   std::string resp;
   std::optional<Val> error;  // error-code, before the head arrived
   std::string error_text;    // after it
@@ -109,6 +111,14 @@ struct ClientExchange : ResponseSink, BodyReader, std::enable_shared_from_this<C
     cv.notify_all();
     return r;
   }
+  bool trailersReady() override {
+    std::lock_guard lock(m);
+    return done;
+  }
+  std::optional<FieldList> trailers() override {
+    std::lock_guard lock(m);
+    return trailer_fields;
+  }
 
   // curl callbacks (curl's thread)
   static size_t onRead(char* buf, size_t size, size_t n, void* self) {
@@ -145,7 +155,10 @@ struct ClientExchange : ResponseSink, BodyReader, std::enable_shared_from_this<C
       if (colon != std::string_view::npos) {
         std::string_view v = line.substr(colon + 1);
         while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        x->headers.emplace_back(std::string(line.substr(0, colon)), std::string(v));
+        // After the head, curl hands over the trailers the same way (gRPC's grpc-status).
+        if (x->head_ready && !x->trailer_fields) x->trailer_fields.emplace();
+        FieldList& into = x->head_ready ? *x->trailer_fields : x->headers;
+        into.emplace_back(std::string(line.substr(0, colon)), std::string(v));
       }
     }
     return size * n;
@@ -189,7 +202,6 @@ void perform(std::shared_ptr<ClientExchange> x, std::string url, std::string met
              FieldList headers, bool has_body, std::optional<uint64_t> length,
              RequestOptions opts) {
   CURL* c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_SHARE, Share::get().handle());
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &ClientExchange::onHeader);
@@ -201,6 +213,22 @@ void perform(std::shared_ptr<ClientExchange> x, std::string url, std::string met
   } else if (method != "GET" || has_body) {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
+  // gRPC runs over HTTP/2 only: cleartext h2 with prior knowledge (what gRPC clients and servers
+  // speak on http:// endpoints), negotiated by ALPN over TLS. Everything else is HTTP/1.1.
+  bool grpc = false;
+  for (const auto& [n, v] : headers)
+    if (strcasecmp(n.c_str(), "content-type") == 0 && v.rfind("application/grpc", 0) == 0) grpc = true;
+  if (grpc) {
+    // Its own connection: libcurl's share interface reuses HTTP/1 connections across threads,
+    // but an HTTP/2 session belongs to the handle that made it (reusing it from another thread
+    // failed with "Error in the HTTP2 framing layer").
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, url.rfind("https:", 0) == 0
+                                                  ? long(CURL_HTTP_VERSION_2TLS)
+                                                  : long(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+  } else {
+    curl_easy_setopt(c, CURLOPT_SHARE, Share::get().handle());
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1));
+  }
   curl_slist* list = nullptr;
   for (const auto& [n, v] : headers) list = curl_slist_append(list, fmt::format("{}: {}", n, v).c_str());
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
@@ -210,7 +238,7 @@ void perform(std::shared_ptr<ClientExchange> x, std::string url, std::string met
     curl_easy_setopt(c, CURLOPT_READDATA, x.get());
     if (length)
       curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(*length));
-    else
+    else if (!grpc)  // HTTP/2 frames a body of unknown length itself
       list = curl_slist_append(list, "Transfer-Encoding: chunked");
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);

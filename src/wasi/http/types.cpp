@@ -356,11 +356,16 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
     ctx(cx).table().remove(a[0].rep());
     return own(cx, tp->future_trailers, std::move(f));
   });
-  l.func(types, "[method]future-trailers.subscribe", [tp](CallContext& cx, Args&) -> Expected<Val> {
-    return own(cx, tp->wasi->pollable, readyPollable());
+  l.func(types, "[method]future-trailers.subscribe", [tp](CallContext& cx, Args& a) -> Expected<Val> {
+    std::shared_ptr<BodyReader> reader = ctx(cx).table().get<FutureTrailers>(a[0]).reader;
+    if (!reader || reader->trailersReady()) return own(cx, tp->wasi->pollable, readyPollable());
+    auto p = std::make_unique<Pollable>();
+    p->ready = [reader] { return reader->trailersReady(); };
+    return own(cx, tp->wasi->pollable, std::move(p));
   });
   l.func(types, "[method]future-trailers.get", [tp](CallContext& cx, Args& a) -> Expected<Val> {
     auto& f = ctx(cx).table().get<FutureTrailers>(a[0]);
+    if (f.reader && !f.reader->trailersReady()) return Val::none();
     if (f.taken) return Val::some(Val::errUnit());
     f.taken = true;
     std::optional<FieldList> tr = f.reader ? f.reader->trailers() : std::nullopt;

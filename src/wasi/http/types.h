@@ -36,7 +36,8 @@ class BodyReader {
  public:
   virtual ~BodyReader() = default;
   virtual StreamResult read(uint64_t max, bool blocking) = 0;
-  // Trailers, once the body has ended (none by default).
+  // Trailers, once the body has ended (none by default); trailersReady says whether it has.
+  virtual bool trailersReady() { return true; }
   virtual std::optional<FieldList> trailers() { return std::nullopt; }
 };
 
