@@ -79,6 +79,32 @@ expect "still serving after faults" 200 "hello" "$URL/"
 head -c 3000000 /dev/urandom >"$WORK/rnd"
 curl -s --data-binary @"$WORK/rnd" "$URL/echo" -o "$WORK/echo" && cmp -s "$WORK/echo" "$WORK/rnd" && pass "3 MB echo round trip (content-length)" || fail "3 MB echo"
 curl -s -T "$WORK/rnd" -X POST -H "Transfer-Encoding: chunked" "$URL/echo" -o "$WORK/echo2" && cmp -s "$WORK/echo2" "$WORK/rnd" && pass "3 MB echo round trip (chunked upload)" || fail "chunked echo"
+# Request trailers (a chunked body's trailer section) reach the guest through future-trailers.
+trailers_of() {  # trailers_of PORT TRAILER_LINES: the /trailers answer to a raw chunked request
+  python3 - "$1" "$2" <<'PY'
+import socket, sys
+port, trailer = int(sys.argv[1]), sys.argv[2].replace("\\n", "\r\n")
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+s.sendall(b"POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+          b"5\r\nhello\r\n0\r\n" + trailer.encode() + b"\r\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+head, _, body = data.partition(b"\r\n\r\n")
+out, rest = b"", body  # de-chunk the response
+while rest:
+    size, _, rest = rest.partition(b"\r\n")
+    n = int(size, 16)
+    if n == 0:
+        break
+    out, rest = out + rest[:n], rest[n + 2:]
+print(out.decode(), end="")
+PY
+}
+got="$(trailers_of "$PORT" 'x-checksum: abc123\nx-count: 2\n')"
+[[ "$got" == $'x-checksum: abc123\nx-count: 2' ]] && pass "request trailers reach the guest" || fail "request trailers" "'$got'"
+got="$(trailers_of "$PORT" '')"
+[[ "$got" == "no trailers" ]] && pass "no trailer section: none" || fail "no request trailers" "'$got'"
 # 1 GB each way streams through the host with bounded memory.
 got="$(head -c 1000000000 /dev/zero | curl -s -T - -X POST "$URL/count")"
 [[ "$got" == 1000000000 ]] && pass "1 GB upload streamed" || fail "1 GB upload" "$got"

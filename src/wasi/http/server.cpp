@@ -95,7 +95,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
    public:
     explicit Body(Connection& c) : c_(c) {}
     StreamResult read(uint64_t max, bool blocking) override { return c_.readBody(max, blocking); }
-    std::optional<FieldList> trailers() override { return std::nullopt; }
+    bool trailersReady() override { return detached_ || !c_.parser_ || c_.parser_->is_done(); }
+    // A chunked request's trailer section: Beast appends its fields to the message's after the
+    // head's (head_fields_ of them).
+    std::optional<FieldList> trailers() override {
+      if (detached_ || !c_.parser_ || !c_.parser_->is_done()) return std::nullopt;
+      FieldList out;
+      size_t i = 0;
+      for (const auto& f : c_.parser_->get())
+        if (i++ >= c_.head_fields_)
+          out.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      if (out.empty()) return std::nullopt;
+      return out;
+    }
     void detach() { detached_ = true; }
     Connection& c_;
     bool detached_ = false;
@@ -328,6 +340,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       if (f.name() == bhttp::field::host) head.authority = std::string(f.value());
     }
+    head_fields_ = head.headers.size();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     auto expect = req.find(bhttp::field::expect);
@@ -377,6 +390,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int fd_ = -1;
   std::string in_, out_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
+  size_t head_fields_ = 0;  // fields of the request head (the rest are trailers)
   bool keep_alive_ = true;
   bool broken_ = false;
   bool expect_continue_ = false;

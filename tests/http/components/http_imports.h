@@ -24,6 +24,12 @@ IMPORT(HTTP, "[method]incoming-request.consume") void request_consume(int32_t se
 IMPORT(HTTP, "[method]incoming-body.stream") void incoming_body_stream(int32_t self, int32_t retptr);
 IMPORT(HTTP, "[resource-drop]incoming-body") void incoming_body_drop(int32_t self);
 IMPORT(HTTP, "[resource-drop]incoming-request") void incoming_request_drop(int32_t self);
+IMPORT(HTTP, "[static]incoming-body.finish") int32_t incoming_body_finish(int32_t body);
+// option<result<result<option<trailers>, error-code>>>: some @0, ok @8, ok @16, some @24, handle @28
+IMPORT(HTTP, "[method]future-trailers.get") void future_trailers_get(int32_t self, int32_t retptr);
+IMPORT(HTTP, "[resource-drop]future-trailers") void future_trailers_drop(int32_t self);
+IMPORT(HTTP, "[method]fields.entries") void fields_entries(int32_t self, int32_t retptr);
+IMPORT(HTTP, "[resource-drop]fields") void fields_drop(int32_t self);
 IMPORT(IO, "[method]input-stream.blocking-read") void input_blocking_read(int32_t self, int64_t len, int32_t retptr);
 IMPORT(IO, "[resource-drop]input-stream") void input_stream_drop(int32_t self);
 IMPORT(IO, "[method]output-stream.blocking-write-and-flush") void output_write_flush(int32_t self, int32_t ptr,

@@ -152,6 +152,37 @@ void handle(int32_t request, int32_t response_out) {
     finish(body, out);
     return;
   }
+  if (equals(path, "/trailers")) {  // reads the body, answers with the request's trailers
+    int32_t in_body;
+    int32_t in = open_body(request, &in_body);
+    const uint8_t *data;
+    while (read_some(in, &data) >= 0) {
+    }
+    input_stream_drop(in);
+    int32_t future = incoming_body_finish(in_body);
+    future_trailers_get(future, (int32_t)ret);
+    int32_t trailers = ret[0] == 1 && ret[8] == 0 && ret[16] == 0 && ret[24] == 1 ? *(int32_t *)(ret + 28) : -1;
+    incoming_request_drop(request);
+    out = respond(response_out, 200, &body);
+    if (trailers < 0) {
+      write_all(out, "no trailers\n", 12);
+    } else {
+      arena_reset();
+      fields_entries(trailers, (int32_t)ret);
+      const uint32_t *entry = (const uint32_t *)*(int32_t *)ret;  // (name ptr, len, value ptr, len)
+      uint32_t count = *(uint32_t *)(ret + 4);
+      for (uint32_t i = 0; i < count; i++, entry += 4) {
+        write_all(out, (const void *)entry[0], entry[1]);
+        write_all(out, ": ", 2);
+        write_all(out, (const void *)entry[2], entry[3]);
+        write_all(out, "\n", 1);
+      }
+      fields_drop(trailers);
+    }
+    future_trailers_drop(future);
+    finish(body, out);
+    return;
+  }
   incoming_request_drop(request);
   if (starts_with(path, "/big/")) {
     uint64_t left = parse_u64(path + 5);
