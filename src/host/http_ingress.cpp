@@ -195,7 +195,10 @@ void HttpIngress::linksChanged(const std::string& source_id) {
 }
 
 void HttpIngress::reconcile(Provider& p) {
-  auto pconfig = config_.merged(p.config);
+  // Ask KV for configs our watch has not delivered yet: ctl config.put and link.put may have been
+  // answered by another host a moment ago (a link applied with its config missing would listen
+  // on the default address).
+  auto pconfig = config_.merged(p.config, true);
   std::string mode_name = pconfig.count("routing_mode") ? pconfig["routing_mode"] : "address";
   Router::Mode mode = mode_name == "path"   ? Router::Mode::kPath
                       : mode_name == "host" ? Router::Mode::kHost
@@ -210,7 +213,7 @@ void HttpIngress::reconcile(Provider& p) {
             link.interfaces.end()) {
       continue;
     }
-    auto lconfig = config_.merged(link.source_config);
+    auto lconfig = config_.merged(link.source_config, true);
     Route route{link.target, ""};
     std::string address = shared_address;
     if (mode == Router::Mode::kAddress) {

@@ -262,13 +262,19 @@ bool ConfigStore::exists(const std::string& name) const {
   return configs_.count(name) != 0;
 }
 
-ConfigMap ConfigStore::merged(const std::vector<std::string>& names) const {
+ConfigMap ConfigStore::merged(const std::vector<std::string>& names, bool ask_kv) const {
   ConfigMap out;
-  std::lock_guard lock(mu_);
   for (const auto& n : names) {
-    auto it = configs_.find(n);
-    if (it == configs_.end()) continue;
-    for (const auto& [k, v] : it->second.items()) {
+    std::optional<nlohmann::json> config;
+    if (ask_kv) {
+      config = getRaw(n);
+    } else {
+      std::lock_guard lock(mu_);
+      auto it = configs_.find(n);
+      if (it != configs_.end()) config = it->second;
+    }
+    if (!config) continue;
+    for (const auto& [k, v] : config->items()) {
       if (v.is_string()) out[k] = v.get<std::string>();
     }
   }

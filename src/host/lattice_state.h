@@ -96,7 +96,9 @@ class ConfigStore {
   Expected<void> del(const std::string& name);
   bool exists(const std::string& name) const;
   // Configs applied in list order, later names overriding earlier keys; missing names are empty.
-  ConfigMap merged(const std::vector<std::string>& names) const;
+  // `ask_kv`: a name our watch has not delivered yet is read from KV (see firstMissing) — for
+  // link configs, which another host may have written a moment before the link.
+  ConfigMap merged(const std::vector<std::string>& names, bool ask_kv = false) const;
   // The first name in `names` that does not exist, if any.
   std::optional<std::string> firstMissing(const std::vector<std::string>& names) const;
 
