@@ -58,9 +58,9 @@ class Planner {
 
   void root() {
     PScope s;
-    s.spaces = &p_.info.spaces.at(&p_.ast);
+    s.spaces = &p_.info.spaces.at(p_.ast.get());
     s.static_id = newStatic(-1);
-    body(s, p_.ast, nullptr);
+    body(s, *p_.ast, nullptr);
     p_.exports = std::move(s.exports);
   }
 
@@ -591,12 +591,21 @@ engine::Engine& ComponentPlan::engine() const { return *data_->engine; }
 Expected<std::shared_ptr<ComponentPlan>> ComponentPlan::create(engine::Engine& engine,
                                                                std::span<const uint8_t> bytes,
                                                                const Linker& linker) {
+  CUMULUS_TRY(auto decoded, decode(bytes));
+  auto ast = std::make_unique<const Component>(std::move(decoded));
+  CUMULUS_TRY(auto info, resolve(*ast, bytes));
+  return create(engine, bytes, linker, std::move(ast), std::move(info));
+}
+
+Expected<std::shared_ptr<ComponentPlan>> ComponentPlan::create(
+    engine::Engine& engine, std::span<const uint8_t> bytes, const Linker& linker,
+    std::unique_ptr<const Component> decoded, ComponentInfo info) {
   auto plan = std::shared_ptr<ComponentPlan>(new ComponentPlan());
   plan->data_ = std::make_unique<PlanData>();
   PlanData& p = *plan->data_;
   p.engine = &engine;
-  CUMULUS_TRY(p.ast, decode(bytes));
-  CUMULUS_TRY(p.info, resolve(p.ast, bytes));
+  p.ast = std::move(decoded);
+  p.info = std::move(info);
   try {
     Planner(p, linker, bytes).root();
   } catch (const PlanError& e) {

@@ -121,7 +121,7 @@ struct InstanceVal {
 
 struct PlanData {
   engine::Engine* engine = nullptr;
-  Component ast;
+  std::unique_ptr<const Component> ast;  // its address keys info.spaces
   ComponentInfo info;
   std::vector<std::shared_ptr<engine::Module>> modules;
   std::vector<CoreStep> steps;

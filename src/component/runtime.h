@@ -110,6 +110,14 @@ class ComponentPlan : public std::enable_shared_from_this<ComponentPlan> {
   static Expected<std::shared_ptr<ComponentPlan>> create(engine::Engine& engine,
                                                          std::span<const uint8_t> bytes,
                                                          const Linker& linker);
+  // The same for a component the caller decoded and resolved from `bytes` already (the host
+  // does, to bind its imports to links first): not decoded and resolved twice. `info` refers to
+  // `decoded` by address, which the unique_ptr keeps stable.
+  static Expected<std::shared_ptr<ComponentPlan>> create(engine::Engine& engine,
+                                                         std::span<const uint8_t> bytes,
+                                                         const Linker& linker,
+                                                         std::unique_ptr<const Component> decoded,
+                                                         ComponentInfo info);
   ~ComponentPlan();
 
   Expected<std::shared_ptr<ComponentInstance>> instantiate(

@@ -90,8 +90,10 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
                    std::chrono::system_clock::now().time_since_epoch()).count();
     CUMULUS_TRY(claims, lattice::verifyComponentClaims(*jwt, bytes, static_cast<uint64_t>(now)));
   }
-  CUMULUS_TRY(auto decoded, component::decode(bytes));
-  CUMULUS_TRY(auto info, component::resolve(decoded, bytes));
+  CUMULUS_TRY(auto parsed, component::decode(bytes));
+  auto decoded = std::make_unique<const component::Component>(std::move(parsed));
+  CUMULUS_TRY(auto resolved, component::resolve(*decoded, bytes));
+  const component::ComponentInfo& info = resolved;  // moved into the plan below
 
   auto r = std::make_shared<Running>();
   r->id = request.component_id;
@@ -163,9 +165,10 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
       }
     }
   }
-  CUMULUS_TRY(r->plan, component::ComponentPlan::create(env_.engine, bytes, *r->linker));
+  CUMULUS_TRY(r->plan, component::ComponentPlan::create(env_.engine, bytes, *r->linker,
+                                                        std::move(decoded), std::move(resolved)));
   bool http = false;
-  for (const auto& [name, item] : info.exports) {
+  for (const auto& [name, item] : r->plan->info().exports) {
     if (unversioned(name) == "wasi:http/incoming-handler") http = true;
   }
   if (http) {
