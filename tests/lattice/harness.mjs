@@ -93,6 +93,17 @@ export async function ctl(nc, subject, body, timeout = 5000) {
   return JSON.parse(new TextDecoder().decode(m.data));
 }
 
+// `ctl` again after a timeout, up to `attempts` times.
+export async function ctlRetry(nc, subject, body, attempts, timeout) {
+  for (let i = 1; ; i++) {
+    try {
+      return await ctl(nc, subject, body, timeout);
+    } catch (e) {
+      if (i >= attempts || !/TIMEOUT/.test(String(e))) throw e;
+    }
+  }
+}
+
 // Collects every lattice event; `find(type, pred)` polls for one.
 export function eventLog(nc, lattice) {
   const events = [];
