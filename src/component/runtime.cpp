@@ -133,34 +133,31 @@ class Runtime {
  public:
   Runtime(ComponentInstance& inst, const PlanData& p) : inst_(inst), p_(p), st_(inst.state()) {}
 
+  // The three forms of a core reference: an Extern (Instance::create), a LinkedImport
+  // (Instance::createLinked; false for an object of an interpreter-tier instance, which has no
+  // native form) and a CoreFunc (what the runtime calls).
   engine::Extern resolve(const CoreRef& r) {
-    switch (r.kind) {
-      case CoreRef::Kind::kExport:
-        if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
-        return st_.cores[r.index]->exportAt(r.export_index);
-      case CoreRef::Kind::kLowered:
-        return p_.lowered[r.index];
-      case CoreRef::Kind::kBuiltin:
-        return p_.builtin_funcs[r.index];
-    }
-    return {};
+    if (r.kind == CoreRef::Kind::kExport) return core(r).exportAt(r.export_index);
+    return planFunc(r);
+  }
+  bool resolveLinked(const CoreRef& r, engine::LinkedImport* out) {
+    if (r.kind == CoreRef::Kind::kExport) return core(r).linkedExport(r.export_index, out);
+    out->func = &planFunc(r).func;
+    return true;
+  }
+  abi::CoreFunc coreFunc(const CoreRef& r) {
+    if (r.kind == CoreRef::Kind::kExport) return abi::CoreFunc{&core(r), r.export_index, nullptr};
+    return abi::CoreFunc{nullptr, 0, &planFunc(r).func};
   }
 
-  // `r` in the form Instance::createLinked takes; false when it is an object of an
-  // interpreter-tier instance (which only the Extern form can carry).
-  bool resolveLinked(const CoreRef& r, engine::LinkedImport* out) {
-    switch (r.kind) {
-      case CoreRef::Kind::kExport:
-        if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
-        return st_.cores[r.index]->linkedExport(r.export_index, out);
-      case CoreRef::Kind::kLowered:
-        out->func = &p_.lowered[r.index].func;
-        return true;
-      case CoreRef::Kind::kBuiltin:
-        out->func = &p_.builtin_funcs[r.index].func;
-        return true;
-    }
-    return false;
+  // Core instance r.index (a kExport reference), which must exist by now.
+  engine::Instance& core(const CoreRef& r) {
+    if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
+    return *st_.cores[r.index];
+  }
+  // The plan's host function for a kLowered or kBuiltin reference.
+  const engine::Extern& planFunc(const CoreRef& r) {
+    return r.kind == CoreRef::Kind::kLowered ? p_.lowered[r.index] : p_.builtin_funcs[r.index];
   }
 
   const ResourceType* resourceType(uint32_t static_id, const CType& resource) {
@@ -174,27 +171,11 @@ class Runtime {
         fmt::format("resource type {} is unknown to this component instance", resource.name));
   }
 
-  abi::CoreFunc coreFunc(const CoreRef& r) {
-    switch (r.kind) {
-      case CoreRef::Kind::kExport:
-        if (!st_.cores[r.index]) throw abi::AbiTrap("core instance used before it was created");
-        return abi::CoreFunc{st_.cores[r.index].get(), r.export_index, nullptr};
-      case CoreRef::Kind::kLowered:
-        return abi::CoreFunc{nullptr, 0, &p_.lowered[r.index].func};
-      case CoreRef::Kind::kBuiltin:
-        return abi::CoreFunc{nullptr, 0, &p_.builtin_funcs[r.index].func};
-    }
-    return {};
-  }
-
   CachedOpts& cache(CachedOpts& c, const OptsRt& o, const CoreRef* func) {
     if (c.resolved) return c;
-    if (o.memory) {
-      engine::LinkedImport li;
-      c.memory = resolveLinked(*o.memory, &li)
-                     ? static_cast<wasm_rt_memory_t*>(li.object)
-                     : static_cast<wasm_rt_memory_t*>(resolve(*o.memory).object);
-    }
+    // A memory of an interpreter-tier instance has no native form: it stays null.
+    if (engine::LinkedImport li; o.memory && resolveLinked(*o.memory, &li))
+      c.memory = static_cast<wasm_rt_memory_t*>(li.object);
     if (o.realloc) {
       c.realloc = coreFunc(*o.realloc);
       c.has_realloc = true;
@@ -392,9 +373,8 @@ class Runtime {
     }
     if (c.has_post_return) {
       cells.resize(std::max<size_t>(d.sig.results.size(), 1));  // post-return takes the results
-      std::vector<engine::Cell>& pr = cells;
       NoLeave no_leave(st_.no_leave[d.static_instance]);
-      auto r = c.post_return.call(pr.data(), options, &inst_);
+      auto r = c.post_return.call(cells.data(), options, &inst_);
       if (!r.ok()) return lockdown(std::move(r).error());
     }
     if (borrows != 0)

@@ -245,12 +245,8 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
         (have.kind != ExternKind::kGlobal || have.type.global.mut))
       return fail("the memories, tables and mutable globals of an interpreter-tier (SIMD) module "
                   "can only be shared with another interpreter-tier module");
-    if (have.kind != ExternKind::kFunc && !have.object) {
-      if (!have.exporter) return fail("the object has no storage");
-      if (have.kind == ExternKind::kGlobal && !(have.type.global == want.type.global))
-        return fail("global type differs");
-      continue;  // interpreter to interpreter: wabt::interp checks the rest when it instantiates
-    }
+    if (have.kind != ExternKind::kFunc && !have.object && !have.exporter)
+      return fail("the object has no storage");
     switch (want.type.kind) {
       case ExternKind::kFunc:
         if (!have.func.type || !(*have.func.type == want.type.func))
@@ -260,6 +256,7 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
         if (!(have.type.global == want.type.global)) return fail("global type differs");
         break;
       case ExternKind::kMemory: {
+        if (!have.object) break;  // an interpreter-tier memory: wabt::interp checks its limits
         auto* mem = static_cast<wasm_rt_memory_t*>(have.object);
         Limits actual{mem->pages, have.type.memory.limits.max};
         if (!limitsMatch(actual, want.type.memory.limits))
@@ -267,6 +264,7 @@ Expected<void> Instance::link(std::vector<Extern> imports) {
         break;
       }
       case ExternKind::kTable: {
+        if (!have.object) break;  // an interpreter-tier table: wabt::interp checks it
         auto* t = static_cast<wasm_rt_funcref_table_t*>(have.object);  // same prefix for both kinds
         Limits actual{t->size, have.type.table.limits.max};
         if (have.type.table.elem != want.type.table.elem) return fail("element type differs");
@@ -293,17 +291,13 @@ Expected<std::shared_ptr<Instance>> Instance::create(Engine& engine, std::shared
     inst->interp_ = std::move(ii);
     return inst;
   }
-  size_t n = inst->imports_.size();
-  inst->bindImports(n);
-  for (size_t k = 0; k < n; ++k) {
-    Extern& e = inst->imports_[k];
-    if (e.kind == ExternKind::kFunc) {
-      if (!e.func.host && e.func.ref.func) inst->import_funcs_[k] = e.func.ref;
-      inst->slots_[k] = &inst->import_funcs_[k];
-      inst->funcs_[k] = &e.func;
-    } else {
-      inst->slots_[k] = e.object;
-    }
+  inst->bindImports(inst->imports_.size());
+  for (size_t k = 0; k < inst->imports_.size(); ++k) {
+    const Extern& e = inst->imports_[k];
+    // A wasm function with native code is called directly; anything else through the host
+    // boundary (host functions, functions of interpreter-tier instances).
+    bool direct = !e.func.host && e.func.ref.func;
+    inst->bindImport(k, LinkedImport{e.object, e.func.ref, direct ? nullptr : &e.func});
   }
   CUMULUS_TRY_VOID(inst->instantiateNative());
   return inst;
@@ -323,18 +317,8 @@ Expected<std::shared_ptr<Instance>> Instance::createLinked(Engine& engine,
   std::shared_ptr<Instance> inst = make(engine, std::move(module));
   inst->options_ = options;
   if (options.store) options.store->keep(inst);
-  size_t n = imports.size();
-  inst->bindImports(n);
-  for (size_t k = 0; k < n; ++k) {
-    const LinkedImport& li = imports[k];
-    if (wanted[k].type.kind == ExternKind::kFunc) {
-      inst->import_funcs_[k] = li.func ? wasm_rt_funcref_null_value : li.ref;
-      inst->funcs_[k] = li.func;
-      inst->slots_[k] = &inst->import_funcs_[k];
-    } else {
-      inst->slots_[k] = li.object;
-    }
-  }
+  inst->bindImports(imports.size());
+  for (size_t k = 0; k < imports.size(); ++k) inst->bindImport(k, imports[k]);
   CUMULUS_TRY_VOID(inst->instantiateNative());
   return inst;
 }
@@ -350,6 +334,16 @@ void Instance::bindImports(size_t n) {
     slots_[k] = nullptr;
     import_funcs_[k] = wasm_rt_funcref_null_value;
     funcs_[k] = nullptr;
+  }
+}
+
+void Instance::bindImport(size_t k, const LinkedImport& li) {
+  if (module_->info().imports[k].type.kind == ExternKind::kFunc) {
+    import_funcs_[k] = li.func ? wasm_rt_funcref_null_value : li.ref;
+    funcs_[k] = li.func;
+    slots_[k] = &import_funcs_[k];
+  } else {
+    slots_[k] = li.object;
   }
 }
 

@@ -206,7 +206,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void** slots_ = nullptr;
   wasm_rt_funcref_t* import_funcs_ = nullptr;
   const Func** funcs_ = nullptr;
-  void bindImports(size_t n);
+  void bindImports(size_t n);                          // allocates them, unbound
+  void bindImport(size_t k, const LinkedImport& li);  // binds import k
   std::vector<Extern> imports_;     // create(): keep-alive (empty for createLinked)
   std::unique_ptr<class InterpInstance> interp_;
   friend class InterpInstance;

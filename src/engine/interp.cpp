@@ -115,9 +115,9 @@ std::optional<Extern> InterpInstance::getExport(uint32_t index) {
   Extern e;
   e.kind = d.type.kind;
   e.type.kind = d.type.kind;
-  if (d.type.kind != ExternKind::kFunc) e.type = d.type;  // a function's type is *func.type
   e.owner = impl_->owner.shared_from_this();
-  if (d.type.kind != ExternKind::kFunc) {
+  if (d.type.kind != ExternKind::kFunc) {  // a function's type is *func.type
+    e.type = d.type;
     e.exporter = &impl_->owner;
     e.exporter_index = index;
   }

@@ -252,14 +252,15 @@ std::unique_ptr<Instance, void (*)(Instance*)> instantiate(const std::shared_ptr
   wi::Trap::Ptr trap;
   struct Ctx {
     Instance* inst;
+    wi::Ref module;
     wi::RefVec* imports;
     wi::Trap::Ptr* trap;
-  } ctx{inst.get(), &imports, &trap};
+  } ctx{inst.get(), wmodule.ref(), &imports, &trap};
   int code = rt::guardedCall(
       [](void* p) {
         auto* c = static_cast<Ctx*>(p);
-        c->inst->instance = wi::Instance::Instantiate(
-            c->inst->box->store, c->inst->module->in(c->inst->box).ref(), *c->imports, c->trap);
+        c->inst->instance =
+            wi::Instance::Instantiate(c->inst->box->store, c->module, *c->imports, c->trap);
       },
       &ctx);
   if (code) {

@@ -92,8 +92,7 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
   }
   CUMULUS_TRY(auto parsed, component::decode(bytes));
   auto decoded = std::make_unique<const component::Component>(std::move(parsed));
-  CUMULUS_TRY(auto resolved, component::resolve(*decoded, bytes));
-  const component::ComponentInfo& info = resolved;  // moved into the plan below
+  CUMULUS_TRY(auto info, component::resolve(*decoded, bytes));  // moved into the plan below
 
   auto r = std::make_shared<Running>();
   r->id = request.component_id;
@@ -166,7 +165,7 @@ Expected<std::shared_ptr<ComponentManager::Running>> ComponentManager::start(
     }
   }
   CUMULUS_TRY(r->plan, component::ComponentPlan::create(env_.engine, bytes, *r->linker,
-                                                        std::move(decoded), std::move(resolved)));
+                                                        std::move(decoded), std::move(info)));
   bool http = false;
   for (const auto& [name, item] : r->plan->info().exports) {
     if (unversioned(name) == "wasi:http/incoming-handler") http = true;

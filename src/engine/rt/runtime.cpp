@@ -293,8 +293,8 @@ Zeroed zeroPages(uint8_t* base, uint64_t bytes, std::vector<uint32_t>& resident)
   return Zeroed::kInPlace;
 }
 
-// Protects every page of the `bytes` prefix not in `resident` (ascending); false (and the prefix
-// read-write again) when there are too many runs or a call fails.
+// Protects every page of the `bytes` prefix not in `resident` (ascending); false when there are
+// too many runs or a call fails (the caller makes the prefix read-write again).
 bool protectOutside(uint8_t* base, uint64_t bytes, const std::vector<uint32_t>& resident) {
   const uint64_t pages = bytes / g_os_page;
   size_t runs = 0;
@@ -309,9 +309,7 @@ bool protectOutside(uint8_t* base, uint64_t bytes, const std::vector<uint32_t>& 
     next = uint64_t(i) + 1;
   }
   protect(next, pages);
-  if (ok && runs <= kMaxTrackedRuns) return true;
-  mprotect(base, bytes, PROT_READ | PROT_WRITE);
-  return false;
+  return ok && runs <= kMaxTrackedRuns;
 }
 
 // `accessible` is the memory's size when it was freed.
@@ -349,11 +347,13 @@ void returnReservation(uint8_t* base, uint64_t accessible) {
       return;
     }
     // Track from now on if allowed and worth it (after a drop every page would fault).
-    entry.tracked = track && z == Zeroed::kInPlace &&
-                    protectOutside(base, accessible, entry.resident);
+    const bool try_tracking = track && z == Zeroed::kInPlace;
+    entry.tracked = try_tracking && protectOutside(base, accessible, entry.resident);
     if (!entry.tracked) {
       entry.resident.clear();
-      if (handed_tracked && accessible && mprotect(base, accessible, PROT_READ | PROT_WRITE) != 0) {
+      // Untracked pool entries are read-write throughout.
+      if ((handed_tracked || try_tracking) && accessible &&
+          mprotect(base, accessible, PROT_READ | PROT_WRITE) != 0) {
         munmap(base, kReservationBytes);
         return;
       }

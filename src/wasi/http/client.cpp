@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <strings.h>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -217,7 +216,7 @@ void perform(std::shared_ptr<ClientExchange> x, std::string url, std::string met
   // speak on http:// endpoints), negotiated by ALPN over TLS. Everything else is HTTP/1.1.
   bool grpc = false;
   for (const auto& [n, v] : headers)
-    if (strcasecmp(n.c_str(), "content-type") == 0 && v.rfind("application/grpc", 0) == 0) grpc = true;
+    if (iequals(n, "content-type") && v.rfind("application/grpc", 0) == 0) grpc = true;
   if (grpc) {
     // Its own connection: libcurl's share interface reuses HTTP/1 connections across threads,
     // but an HTTP/2 session belongs to the handle that made it (reusing it from another thread

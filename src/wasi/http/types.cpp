@@ -358,7 +358,7 @@ std::shared_ptr<HttpTypes> addToLinker(component::Linker& l, std::shared_ptr<Typ
   });
   l.func(types, "[method]future-trailers.subscribe", [tp](CallContext& cx, Args& a) -> Expected<Val> {
     std::shared_ptr<BodyReader> reader = ctx(cx).table().get<FutureTrailers>(a[0]).reader;
-    if (!reader || reader->trailersReady()) return own(cx, tp->wasi->pollable, readyPollable());
+    if (!reader) return own(cx, tp->wasi->pollable, readyPollable());
     auto p = std::make_unique<Pollable>();
     p->ready = [reader] { return reader->trailersReady(); };
     return own(cx, tp->wasi->pollable, std::move(p));
