@@ -22,6 +22,7 @@ struct WastArgs {
   bool verbose = false;
   bool multi_memory = false;
   bool extended_const = false;
+  size_t units = 0;
 };
 
 // Skip-list lines: "file.json:LINE  reason"; '#' starts a comment.
@@ -42,6 +43,7 @@ int run(const WastArgs& args) {
   config.policy = args.policy;
   config.features.multi_memory = args.multi_memory;
   config.features.extended_const = args.extended_const;
+  config.translate.units = args.units;
   engine::Engine eng(config);
   engine::WastOptions options;
   options.verbose = args.verbose;
@@ -97,6 +99,9 @@ void addWastCommand(CLI::App& app, int& status) {
                 "accept multi-memory (off: Wasm 2.0 rules)");
   cmd->add_flag("--enable-extended-const", args->extended_const,
                 "accept extended-const (off: Wasm 2.0 rules)");
+  cmd->add_option("--units", args->units,
+                  "split every module's functions into N C translation units (tests the path "
+                  "large modules take; default: chosen by size)");
   cmd->add_flag("-v,--verbose", args->verbose, "print every failure");
   cmd->callback([args, &status] { status = run(*args); });
 }

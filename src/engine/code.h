@@ -4,10 +4,14 @@
 #pragma once
 
 #include <atomic>
-
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "engine/translate.h"
@@ -29,8 +33,23 @@ class CompiledCode {
   GlueEntryPoints entry_{};
 };
 
-// Baseline tier: compiles C text in memory with libtcc (no files, no processes).
-Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_source);
+// Translation units handed from translating threads to a compiling thread.
+class UnitQueue {
+ public:
+  void push(std::string unit);
+  void close();                      // no more units will come
+  std::optional<std::string> pop();  // blocks; nullopt once closed and drained
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::string> units_;
+  bool closed_ = false;
+};
+
+// Baseline tier: compiles C translation units (see translateToC) in memory with libtcc (no files,
+// no processes) as they arrive, and links them once the queue is closed.
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(UnitQueue& units);
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::vector<std::string>& units);
 
 std::string defaultOptFlags();
 
@@ -48,10 +67,11 @@ std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const u
 // Loads from the cache if a valid entry exists (corrupt entries are removed).
 Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerConfig& config,
                                                          const std::string& key);
-// Compiles C text with the system compiler into the cache and loads it.
+// Compiles C translation units with the system compiler into one shared object in the cache and
+// loads it.
 Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig& config,
                                                       const std::string& key,
-                                                      const std::string& c_source,
+                                                      const std::vector<std::string>& units,
                                                       const std::atomic<bool>* cancel = nullptr);
 
 // The default cache directory: $CUMULUS_CACHE_DIR, else $XDG_CACHE_HOME/cumulus, else

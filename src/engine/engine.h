@@ -40,6 +40,7 @@ struct EngineConfig {
   TierPolicy policy = TierPolicy::kAuto;
   NativeCompilerConfig native{defaultCacheDir()};
   WasmFeatures features;
+  TranslateOptions translate;
 };
 
 class Module;
@@ -63,14 +64,14 @@ class Engine {
  private:
   friend class Module;
   void backgroundLoop();
-  void enqueue(std::weak_ptr<Module> module, std::string key, std::string c_source);
+  void enqueue(std::weak_ptr<Module> module, std::string key, std::vector<std::string> c_source);
 
   EngineConfig config_;
   Watchdog watchdog_;
   struct Job {
     std::weak_ptr<Module> module;
     std::string key;
-    std::string c_source;
+    std::vector<std::string> c_source;  // translation units
   };
   std::mutex mutex_;
   std::condition_variable cv_;

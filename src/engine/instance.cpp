@@ -41,11 +41,11 @@ Error trapError(int code, const char* where, const ModuleInfo& info) {
     msg += ": " + ts.host_message;
   std::string fn;
   if (ts.trap_function) {
-    // Generated names are "w2c_f<index>"; show the module's debug name when it has one.
+    // Generated names are "w2c_F<index>"; show the module's debug name when it has one.
     std::string_view f = ts.trap_function;
     if (f.starts_with("w2c_")) f.remove_prefix(4);
     std::string name(f);
-    if (f.size() > 1 && f[0] == 'f' &&
+    if (f.size() > 1 && f[0] == 'F' &&
         f.find_first_not_of("0123456789", 1) == std::string_view::npos) {
       size_t index = std::stoul(std::string(f.substr(1)));
       if (index < info.func_names.size() && !info.func_names[index].empty())

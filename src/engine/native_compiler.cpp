@@ -28,10 +28,12 @@ namespace {
 // Flags every optimized-tier compile uses (part of the cache key):
 // -fsignaling-nans keeps gcc from folding x*1.0 or x-0.0 to x (wasm requires a quieted NaN);
 // -fstack-clash-protection keeps large frames from stepping over the stack guard;
+// -fvisibility=hidden: functions of a module split into units call each other directly, not
+// through the PLT (only the glue entry points are exported);
 // -fno-optimize-sibling-calls keeps runaway recursion a stack-exhaustion trap (at -O2 gcc turns
 // tail-recursive wasm functions into loops that would spin until their deadline instead).
 constexpr const char* kFixedFlags =
-    "-shared -fPIC -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection "
+    "-shared -fPIC -fvisibility=hidden -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection "
     "-fno-optimize-sibling-calls -w";
 
 class NativeCode final : public CompiledCode {
@@ -133,7 +135,7 @@ Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerCon
 
 Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig& config,
                                                       const std::string& key,
-                                                      const std::string& c_source,
+                                                      const std::vector<std::string>& units,
                                                       const std::atomic<bool>* cancel) {
   std::error_code ec;
   std::filesystem::create_directories(config.cache_dir, ec);
@@ -142,19 +144,30 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
                      ec.message());
   std::random_device rd;
   std::string tmp_base = fmt::format("{}.{:x}{:x}", key, rd(), getpid());
-  auto c_path = config.cache_dir / (tmp_base + ".c");
   auto so_tmp = config.cache_dir / (tmp_base + ".so");
-  CUMULUS_TRY_VOID(writeFileAtomic(
-      c_path, std::span(reinterpret_cast<const uint8_t*>(c_source.data()), c_source.size())));
+  std::vector<std::filesystem::path> c_paths;
+  auto removeSources = [&] {
+    for (const auto& p : c_paths) std::filesystem::remove(p, ec);
+  };
+  for (size_t i = 0; i < units.size(); ++i) {
+    c_paths.push_back(config.cache_dir / fmt::format("{}.{}.c", tmp_base, i));
+    auto written = writeFileAtomic(
+        c_paths.back(),
+        std::span(reinterpret_cast<const uint8_t*>(units[i].data()), units[i].size()));
+    if (!written.ok()) {
+      removeSources();
+      return std::move(written).error();
+    }
+  }
   std::vector<std::string> argv = {config.compiler};
   for (auto& f : splitFlags(config.opt_flags)) argv.push_back(f);
   for (auto& f : splitFlags(kFixedFlags)) argv.push_back(f);
   argv.push_back("-o");
   argv.push_back(so_tmp.string());
-  argv.push_back(c_path.string());
+  for (const auto& p : c_paths) argv.push_back(p.string());
   argv.push_back("-lm");
   auto r = runSubprocess(argv, std::chrono::hours(1), cancel);
-  std::filesystem::remove(c_path, ec);
+  removeSources();
   if (!r.ok()) return std::move(r).error();
   if (r->exit_code != 0 || r->term_signal != 0) {
     std::filesystem::remove(so_tmp, ec);

@@ -4,6 +4,7 @@
 #include <libtcc.h>
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <csetjmp>
 #include <cstdarg>
@@ -93,7 +94,39 @@ const Symbol kRuntimeSymbols[] = {
 
 }  // namespace
 
-Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_source) {
+void UnitQueue::push(std::string unit) {
+  {
+    std::lock_guard lock(mutex_);
+    units_.push_back(std::move(unit));
+  }
+  cv_.notify_one();
+}
+
+void UnitQueue::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::optional<std::string> UnitQueue::pop() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [this] { return closed_ || !units_.empty(); });
+  if (units_.empty()) return std::nullopt;
+  std::string unit = std::move(units_.front());
+  units_.pop_front();
+  return unit;
+}
+
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::vector<std::string>& units) {
+  UnitQueue queue;
+  for (const auto& u : units) queue.push(u);
+  queue.close();
+  return compileWithTcc(queue);
+}
+
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(UnitQueue& units) {
   auto code = std::make_shared<TccCode>();
   std::string errors;
   std::lock_guard lock(g_tcc_mutex);
@@ -103,9 +136,22 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::string& c_sour
   tcc_set_options(s, "-w");
   tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
   for (const Symbol& sym : kRuntimeSymbols) tcc_add_symbol(s, sym.name, sym.addr);
-  if (tcc_compile_string(s, c_source.c_str()) != 0)
-    return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}",
-                     errors);
+  using Clock = std::chrono::steady_clock;
+  Clock::duration busy{}, waiting{};
+  auto t0 = Clock::now();
+  for (;;) {
+    auto unit = units.pop();
+    auto t1 = Clock::now();
+    waiting += t1 - t0;
+    if (!unit) break;
+    if (tcc_compile_string(s, unit->c_str()) != 0)  // each call compiles one translation unit
+      return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}",
+                       errors);
+    t0 = Clock::now();
+    busy += t0 - t1;
+  }
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  log().debug("tcc: compiled for {:.0f} ms, waited for units {:.0f} ms", ms(busy), ms(waiting));
   if (tcc_relocate(s, TCC_RELOCATE_AUTO) < 0)
     return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot link the module: {}",
                      errors);

@@ -3,9 +3,12 @@
 #include "engine/translate.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <wabt/apply-names.h>
@@ -24,7 +27,7 @@
 
 namespace cumulus::engine {
 
-const char* const kTranslatorVersion = "wabt-1.0.32+cumulus-glue-4";
+const char* const kTranslatorVersion = "wabt-1.0.32+cumulus-units-5";
 
 namespace {
 
@@ -110,59 +113,60 @@ bool anyExpr(const wabt::ExprList& exprs, const Pred& pred) {
 // element type, and its C writer aborts on them (found by fuzzing). The engine supports the
 // value types of Wasm 2.0 only (reference types: funcref, externref). Returns where the module
 // uses another one ("" if nowhere).
+bool supportedValueType(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
+    case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string unsupportedTypeMessage(wabt::Type t, std::string_view where) {
+  return fmt::format("unsupported value type {} in {} (typed references are not supported)",
+                     t.GetName(), where);
+}
+
+// The first unsupported type an expression names (block types, typed select, ref.null).
+std::optional<wabt::Type> unsupportedTypeIn(const wabt::Expr& e) {
+  auto first = [](const wabt::TypeVector& v) -> std::optional<wabt::Type> {
+    for (wabt::Type t : v)
+      if (!supportedValueType(t)) return t;
+    return std::nullopt;
+  };
+  auto block = [&](const wabt::Block& b) {
+    auto t = first(b.decl.sig.param_types);
+    return t ? t : first(b.decl.sig.result_types);
+  };
+  switch (e.type()) {
+    case wabt::ExprType::Block: return block(wabt::cast<wabt::BlockExpr>(&e)->block);
+    case wabt::ExprType::Loop: return block(wabt::cast<wabt::LoopExpr>(&e)->block);
+    case wabt::ExprType::If: return block(wabt::cast<wabt::IfExpr>(&e)->true_);
+    case wabt::ExprType::Try: return block(wabt::cast<wabt::TryExpr>(&e)->block);
+    case wabt::ExprType::Select: return first(wabt::cast<wabt::SelectExpr>(&e)->result_type);
+    case wabt::ExprType::RefNull: return first({wabt::cast<wabt::RefNullExpr>(&e)->type});
+    default: return std::nullopt;
+  }
+}
+
+// Types outside function bodies (bodies: see scanBodies).
 std::string unsupportedTypeUse(const wabt::Module& m) {
-  auto supported = [](wabt::Type t) {
-    switch (t) {
-      case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
-      case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
-        return true;
-      default:
-        return false;
-    }
-  };
-  auto message = [](wabt::Type t, std::string_view where) {
-    return fmt::format("unsupported value type {} in {} (typed references are not supported)",
-                       t.GetName(), where);
-  };
   for (const wabt::Table* t : m.tables)
-    if (!supported(t->elem_type)) return message(t->elem_type, "a table's element type");
+    if (!supportedValueType(t->elem_type))
+      return unsupportedTypeMessage(t->elem_type, "a table's element type");
   for (const wabt::Global* g : m.globals)
-    if (!supported(g->type)) return message(g->type, "a global's type");
+    if (!supportedValueType(g->type)) return unsupportedTypeMessage(g->type, "a global's type");
   for (const wabt::TypeEntry* te : m.types) {
     const auto* ft = wabt::dyn_cast<wabt::FuncType>(te);
     if (!ft) return "only function types are supported";
     for (const wabt::TypeVector* list : {&ft->sig.param_types, &ft->sig.result_types})
       for (wabt::Type t : *list)
-        if (!supported(t)) return message(t, "a function type");
-  }
-  // Block types, typed select and ref.null inside function bodies.
-  std::optional<wabt::Type> bad;
-  auto types = [&](const wabt::TypeVector& v) {
-    for (wabt::Type t : v)
-      if (!supported(t)) bad = t;
-    return bad.has_value();
-  };
-  auto blockTypes = [&](const wabt::Block& b) {
-    return types(b.decl.sig.param_types) || types(b.decl.sig.result_types);
-  };
-  auto badExpr = [&](const wabt::Expr& e) {
-    switch (e.type()) {
-      case wabt::ExprType::Block: return blockTypes(wabt::cast<wabt::BlockExpr>(&e)->block);
-      case wabt::ExprType::Loop: return blockTypes(wabt::cast<wabt::LoopExpr>(&e)->block);
-      case wabt::ExprType::If: return blockTypes(wabt::cast<wabt::IfExpr>(&e)->true_);
-      case wabt::ExprType::Try: return blockTypes(wabt::cast<wabt::TryExpr>(&e)->block);
-      case wabt::ExprType::Select: return types(wabt::cast<wabt::SelectExpr>(&e)->result_type);
-      case wabt::ExprType::RefNull: return types({wabt::cast<wabt::RefNullExpr>(&e)->type});
-      default: return false;
-    }
-  };
-  for (const wabt::Func* f : m.funcs) {
-    for (wabt::Type t : f->local_types)
-      if (!supported(t)) return message(t, "a function's locals");
-    if (anyExpr(f->exprs, badExpr)) return message(*bad, "a function body");
+        if (!supportedValueType(t)) return unsupportedTypeMessage(t, "a function type");
   }
   for (const wabt::ElemSegment* e : m.elem_segments)
-    if (!supported(e->elem_type)) return message(e->elem_type, "an element segment");
+    if (!supportedValueType(e->elem_type))
+      return unsupportedTypeMessage(e->elem_type, "an element segment");
   return {};
 }
 
@@ -224,6 +228,7 @@ bool sigUsesSimd(const wabt::FuncSignature& sig) {
   return false;
 }
 
+// Types, globals and signatures (bodies and locals: see scanBodies).
 bool moduleUsesSimd(const wabt::Module& m) {
   for (const wabt::TypeEntry* te : m.types) {
     if (auto* ft = wabt::dyn_cast<wabt::FuncType>(te); ft && sigUsesSimd(ft->sig)) return true;
@@ -231,13 +236,9 @@ bool moduleUsesSimd(const wabt::Module& m) {
   for (const wabt::Global* g : m.globals) {
     if (isSimdType(g->type) || exprsUseSimd(g->init_expr)) return true;
   }
-  for (const wabt::Func* f : m.funcs) {
+  for (const wabt::Func* f : m.funcs)
     if (sigUsesSimd(f->decl.sig)) return true;
-    for (auto t : f->local_types)
-      if (isSimdType(t)) return true;
-    if (exprsUseSimd(f->exprs)) return true;
-  }
-  return false;
+  return false;  // bodies and locals: see scanBodies
 }
 
 // Folds an extended-const expression (i32/i64 const, add, sub, mul) into one const in place.
@@ -292,6 +293,36 @@ std::string lowerExtendedConst(wabt::Module& m) {
   return {};
 }
 
+}  // namespace
+
+// One walk over every function body (large modules have millions of expressions; see
+// ParsedModule::parse for why this runs beside validation).
+BodyFacts scanBodies(const wabt::Module& m) {
+  BodyFacts f;
+  f.expr_counts.reserve(m.funcs.size());
+  for (const wabt::Func* fn : m.funcs) {
+    for (wabt::Type t : fn->local_types) {
+      if (!supportedValueType(t) && f.unsupported_type.empty())
+        f.unsupported_type = unsupportedTypeMessage(t, "a function's locals");
+      if (isSimdType(t)) f.uses_simd = true;
+    }
+    uint32_t count = 0;
+    anyExpr(fn->exprs, [&](const wabt::Expr& e) {
+      ++count;
+      if (e.type() == wabt::ExprType::MemoryInit || e.type() == wabt::ExprType::DataDrop)
+        f.uses_data_index = true;
+      if (!f.uses_simd && isSimdExpr(e)) f.uses_simd = true;
+      if (f.unsupported_type.empty())
+        if (auto t = unsupportedTypeIn(e)) f.unsupported_type = unsupportedTypeMessage(*t, "a function body");
+      return false;
+    });
+    f.expr_counts.push_back(count);
+  }
+  return f;
+}
+
+namespace {
+
 // Merges runs of active data segments that are in ascending order with gaps of at most
 // kMaxGap bytes (the gap is filled with zeros, which memory already holds). Wizer snapshots have
 // thousands of tiny segments (StarlingMonkey: 10,000) and wasm2c's per-function cost grows with
@@ -299,13 +330,7 @@ std::string lowerExtendedConst(wabt::Module& m) {
 // data segments by index (memory.init, data.drop), no segment is passive, the memory is the
 // module's own (so partial initialization on a trap is unobservable) and no gap is written by
 // another segment.
-bool exprsUseDataIndex(const wabt::ExprList& exprs) {
-  return anyExpr(exprs, [](const wabt::Expr& e) {
-    return e.type() == wabt::ExprType::MemoryInit || e.type() == wabt::ExprType::DataDrop;
-  });
-}
-
-void mergeDataSegments(wabt::Module& m) {
+void mergeDataSegments(wabt::Module& m, bool uses_data_index) {
   constexpr uint64_t kMaxGap = 64;
   if (m.data_segments.size() < 64 || m.num_memory_imports > 0) return;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [start, end) per segment, in order
@@ -317,8 +342,7 @@ void mergeDataSegments(wabt::Module& m) {
     if (c.type() != wabt::Type::I32) return;
     ranges.emplace_back(c.u32(), uint64_t(c.u32()) + d->data.size());
   }
-  for (const wabt::Func* f : m.funcs)
-    if (exprsUseDataIndex(f->exprs)) return;
+  if (uses_data_index) return;
   // Strictly ascending, non-overlapping: then no gap between neighbours is covered by any segment.
   for (size_t i = 1; i < ranges.size(); ++i)
     if (ranges[i].first < ranges[i - 1].second) return;
@@ -415,8 +439,13 @@ std::string resultCType(const FuncType& ft) {
   return s;
 }
 
-std::string glue(const ModuleInfo& info, const wabt::Module& m) {
-  std::string g = "\n/* ---- Cumulus glue ---- */\n";
+// `function_units`: how many function units the module was split into (0: one unit).
+std::string glue(const ModuleInfo& info, const wabt::Module& m, size_t function_units) {
+  // The optimized tier hides every symbol but these entry points (-fvisibility=hidden).
+  std::string g =
+      "\n/* ---- Cumulus glue ---- */\n#if defined(__GNUC__) && !defined(__TINYC__)\n"
+      "#define CUMULUS_EXPORT __attribute__((visibility(\"default\")))\n#else\n"
+      "#define CUMULUS_EXPORT\n#endif\n";
   // One identical struct per import module name: {self, slots}. `self` makes both pointers the
   // generated code may pass (the env, or the address of the instance field holding it — wasm2c
   // 1.0.32 does the latter for imported functions placed in tables) resolve with one load.
@@ -486,15 +515,20 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
   }
   std::string self = "Z_" + mangle(kSelfName);
   std::string inst_t = self + "_instance_t";
-  g += fmt::format("size_t cumulus_instance_size(void) {{ return sizeof({}); }}\n", inst_t);
-  g += fmt::format("void cumulus_init_module(void) {{ {}_init_module(); }}\n", self);
-  std::string envs;
+  g += fmt::format("CUMULUS_EXPORT size_t cumulus_instance_size(void) {{ return sizeof({}); }}\n", inst_t);
+  std::string inits;
+  for (size_t k = 1; k <= function_units; ++k) {
+    g += fmt::format("void Z_cumulus_u{}_init_module(void);\n", k);
+    inits += fmt::format(" Z_cumulus_u{}_init_module();", k);
+  }
+  g += fmt::format("CUMULUS_EXPORT void cumulus_init_module(void) {{ {}_init_module();{} }}\n", self, inits);
+  std::string envs = function_units ? ", inst" : "";  // the units' import module sorts first
   for (size_t i = 0; i < modules.size(); ++i) envs += ", env";
   g += fmt::format(
-      "void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n", self,
+      "CUMULUS_EXPORT void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n", self,
       inst_t, envs);
-  g += fmt::format("void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self, inst_t);
-  g += "void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  switch (idx) {\n";
+  g += fmt::format("CUMULUS_EXPORT void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self, inst_t);
+  g += "CUMULUS_EXPORT void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  switch (idx) {\n";
   for (size_t k = 0; k < info.exports.size(); ++k) {
     const auto& ex = info.exports[k];
     if (ex.type.kind != ExternKind::kFunc) continue;
@@ -519,12 +553,12 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m) {
   g += "  }\n}\n";
   if (m.num_memory_imports == 0 && !m.memories.empty()) {
     g += fmt::format(
-        "wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
+        "CUMULUS_EXPORT wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
         inst_t);
   } else {
-    g += "wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
+    g += "CUMULUS_EXPORT wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
   }
-  g += "void* cumulus_export_ptr(uint32_t idx, void* inst) {\n  switch (idx) {\n";
+  g += "CUMULUS_EXPORT void* cumulus_export_ptr(uint32_t idx, void* inst) {\n  switch (idx) {\n";
   for (size_t k = 0; k < info.exports.size(); ++k) {
     const auto& ex = info.exports[k];
     if (ex.type.kind == ExternKind::kFunc) {
@@ -640,12 +674,23 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
     return makeError(ErrorCode::kInvalidArgument, "malformed module: {}",
                      errors.empty() ? "unreadable" : errors.front().message);
   }
+  const wabt::Module& m = *pm.ir_;
+  // The body walk needs no validated IR (it indexes nothing), so a large module's runs on another
+  // core while wabt validates (StarlingMonkey: ~0.2 s each).
+  constexpr size_t kScanBesideFrom = 512;  // functions; below this a thread costs more than it saves
+  std::thread scanner;
+  if (m.funcs.size() >= kScanBesideFrom)
+    scanner = std::thread([&pm] { pm.bodies_ = scanBodies(*pm.ir_); });
   wabt::ValidateOptions vopts(engineFeatures(features));
-  if (wabt::Failed(wabt::ValidateModule(pm.ir_.get(), &errors, vopts))) {
+  bool valid = wabt::Succeeded(wabt::ValidateModule(pm.ir_.get(), &errors, vopts));
+  if (scanner.joinable())
+    scanner.join();
+  else if (valid)
+    pm.bodies_ = scanBodies(m);
+  if (!valid) {
     return makeError(ErrorCode::kInvalidArgument, "invalid module: {}",
                      errors.empty() ? "validation failed" : errors.front().message);
   }
-  const wabt::Module& m = *pm.ir_;
   // wabt 1.0.32's validator accepts an empty constant expression (it only checks the types of
   // what is there); the spec requires exactly one value.
   for (const wabt::DataSegment* d : m.data_segments)
@@ -662,6 +707,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
                        "invalid module: type mismatch: empty global initializer");
   if (std::string why = unsupportedTypeUse(m); !why.empty())
     return makeError(ErrorCode::kInvalidArgument, "invalid module: {}", why);
+  if (!pm.bodies_.unsupported_type.empty())
+    return makeError(ErrorCode::kInvalidArgument, "invalid module: {}", pm.bodies_.unsupported_type);
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};
@@ -733,7 +780,7 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
   info.func_names.reserve(m.funcs.size());
   for (const wabt::Func* f : m.funcs)
     info.func_names.push_back(f->name.empty() ? f->name : f->name.substr(1));
-  info.uses_simd = moduleUsesSimd(m);
+  info.uses_simd = pm.bodies_.uses_simd || moduleUsesSimd(m);
   if (info.uses_simd) {
     info.interpreter_reason = "the module uses SIMD, which wasm2c 1.0.32 cannot translate";
   } else if (auto reason = lowerExtendedConst(*pm.ir_); !reason.empty()) {
@@ -786,7 +833,7 @@ constexpr std::string_view kTccMemoryMacros = R"(
 
 void prepareForTranslation(ParsedModule& pm) {
   wabt::Module& m = pm.ir();
-  mergeDataSegments(m);
+  mergeDataSegments(m, pm.bodies().uses_data_index);
   // Large data (wizer snapshots: megabytes) costs ~6 bytes of C per byte to translate and to
   // compile; the host copies it instead. Same conditions as merging, plus no start function (it
   // could read the data) and a module-defined memory 0.
@@ -796,8 +843,7 @@ void prepareForTranslation(ParsedModule& pm) {
   if (total < kHostDataThreshold || !m.starts.empty() || m.num_memory_imports > 0 ||
       m.memories.empty())
     return;
-  for (const wabt::Func* f : m.funcs)
-    if (exprsUseDataIndex(f->exprs)) return;
+  if (pm.bodies().uses_data_index) return;
   std::vector<ModuleInfo::DataInit> out;
   for (const wabt::DataSegment* d : m.data_segments) {
     if (d->kind != wabt::SegmentKind::Active || d->offset.size() != 1 ||
@@ -846,42 +892,188 @@ std::string tccSource(const std::string& c_source) {
   return out;
 }
 
-Expected<std::string> translateToC(ParsedModule& pm) {
-  if (!pm.info().interpreter_reason.empty())
-    return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}",
-                     pm.info().interpreter_reason);
-  wabt::Module& m = pm.ir();
-  // Debug names are dropped before translation: wasm2c copies the set of all global C names once
-  // per function, and long mangled names (C++/Rust symbols) made that copy dominate translation
-  // (StarlingMonkey: 8.8 s of 12 s). Generated names are short ("f123"); traps map them back to
-  // the debug names kept in ModuleInfo::func_names.
-  m.func_bindings.clear();
-  for (size_t i = 0; i < m.funcs.size(); ++i) {
-    m.funcs[i]->name = fmt::format("$f{}", i);  // GenerateNames would prefer export names
-    m.funcs[i]->bindings.clear();
-    m.func_bindings.emplace(m.funcs[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+namespace {
+
+// ---- translation units ------------------------------------------------------------------------
+//
+// wasm2c 1.0.32 writes one C file per module and, for every function it writes, copies its set of
+// all global C names (one per function, global, segment, import): quadratic in the module's size,
+// and single-threaded. For StarlingMonkey (12,696 functions) that copy alone was a third of the
+// time from bytes to first call. A large module is therefore translated as several units, each by
+// its own C-writer run on its own thread, over a *view* of the module (a wabt::Module whose
+// vectors point into the real one):
+//  - the skeleton (unit 0) has no functions of its own: everything module-level (globals, memories,
+//    tables, active segments, exports, start, and the Cumulus glue);
+//  - each function unit defines a contiguous range of the module's functions.
+// Every other function a view refers to (calls, ref.func, passive segments, global initializers)
+// is imported from the module named "" (C symbol `Z_Z_F<N>`), which post-processing renames to
+// the defining unit's `w2c_F<N>` (made non-static there). Every view imports at least one such
+// function, and wasm2c sorts the instance's per-module pointers by module name, so the pointer for
+// "" is the instance's first field: all units share one instance layout, the field holds the
+// instance itself (the glue passes it to instantiate), and wasm2c's `offsetof(..., Z__instance)`
+// for imported functions placed in tables is 0. Only the skeleton keeps active segment contents;
+// units keep passive segments whole (their dropped-flags are part of the layout) and empty
+// copies of the rest (`memory.init` of an active segment sees it as dropped, which it is).
+constexpr std::string_view kUnitImportModule = "";
+
+struct UnitRange {
+  size_t begin = 0, end = 0;  // defined functions [begin, end) as indices into Module::funcs
+};
+
+// Contiguous ranges of defined functions with about equal amounts of code. `wanted` 0 chooses from
+// the module's size; 1 (or a module that cannot be split) gives no ranges: one unit.
+std::vector<UnitRange> planUnits(const wabt::Module& m, size_t wanted,
+                                 const std::vector<uint32_t>& expr_counts) {
+  const size_t first = m.num_func_imports, defined = m.funcs.size() - first;
+  // A module wasm2c cannot split this way: tags (exceptions) are per-unit statics in its output;
+  // an import from the module named "" would share the units' import module.
+  bool splittable = defined >= 2 && m.tags.empty();
+  for (const wabt::Import* imp : m.imports)
+    if (imp->module_name == kUnitImportModule) splittable = false;
+  constexpr size_t kSplitFrom = 1500;  // functions; below this one unit translates fast enough
+  constexpr size_t kFuncsPerUnit = 800;
+  if (wanted == 0) wanted = defined < kSplitFrom ? 1 : std::min<size_t>(64, defined / kFuncsPerUnit);
+  wanted = std::min(wanted, defined);
+  if (!splittable || wanted <= 1) return {};
+  std::vector<size_t> weight(defined);
+  size_t total = 0;
+  for (size_t i = 0; i < defined; ++i) {
+    weight[i] = 16 + expr_counts[first + i];  // 16: the per-function overhead
+    total += weight[i];
   }
-  for (wabt::Global* g : m.globals) g->name.clear();
-  for (wabt::DataSegment* d : m.data_segments) d->name.clear();
-  for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
-  for (wabt::Table* t : m.tables) t->name.clear();
-  m.memory_bindings.clear();
-  for (size_t i = 0; i < m.memories.size(); ++i) {  // fixed names: the glue refers to w2c_M<i>
-    m.memories[i]->name = fmt::format("$M{}", i);
-    m.memory_bindings.emplace(m.memories[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  std::vector<UnitRange> out;
+  size_t begin = 0, acc = 0;
+  for (size_t i = 0; i < defined; ++i) {
+    acc += weight[i];
+    size_t units_after = wanted - out.size() - 1, funcs_after = defined - (i + 1);
+    bool cut = units_after > 0 && (acc * wanted >= total * (out.size() + 1) || funcs_after == units_after);
+    if (cut || funcs_after == 0) {
+      out.push_back({first + begin, first + i + 1});
+      begin = i + 1;
+    }
   }
-  for (wabt::TypeEntry* t : m.types) t->name.clear();
-  m.global_bindings.clear();
-  m.data_segment_bindings.clear();
-  m.elem_segment_bindings.clear();
-  m.table_bindings.clear();
-  m.type_bindings.clear();
-  // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
-  (void)wabt::GenerateNames(&m);
-  (void)wabt::ApplyNames(&m);
+  return out;
+}
+
+// A wabt::Module that borrows the real module's entities (its `fields` list stays empty, so
+// destroying it frees only what the view itself made).
+struct UnitView {
+  wabt::Module mod;
+  std::vector<std::unique_ptr<wabt::FuncImport>> imported;
+  std::vector<std::unique_ptr<wabt::DataSegment>> data_copies;
+  std::vector<std::unique_ptr<wabt::ElemSegment>> elem_copies;
+};
+
+wabt::ExprList zeroOffset() {
+  wabt::ExprList l;
+  l.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I32(0)));
+  return l;
+}
+
+// The view for the skeleton (`range` empty) or for one function unit.
+std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
+  auto v = std::make_unique<UnitView>();
+  wabt::Module& u = v->mod;
+  const bool skeleton = range.begin == range.end;
+  const size_t nfi = m.num_func_imports;
+  u.types = m.types;
+  u.type_bindings = m.type_bindings;
+  u.globals = m.globals;
+  u.global_bindings = m.global_bindings;
+  u.num_global_imports = m.num_global_imports;
+  u.memories = m.memories;
+  u.memory_bindings = m.memory_bindings;
+  u.num_memory_imports = m.num_memory_imports;
+  u.tables = m.tables;
+  u.table_bindings = m.table_bindings;
+  u.num_table_imports = m.num_table_imports;
+  u.imports = m.imports;
+  u.data_segment_bindings = m.data_segment_bindings;
+  u.elem_segment_bindings = m.elem_segment_bindings;
+
+  std::vector<bool> wanted(m.funcs.size(), false);
+  auto want = [&](const wabt::Var& var) {
+    wabt::Index i = m.GetFuncIndex(var);
+    if (i < m.funcs.size() && i >= nfi && (i < range.begin || i >= range.end)) wanted[i] = true;
+  };
+  auto wantRefs = [&](const wabt::ExprList& exprs) {
+    anyExpr(exprs, [&](const wabt::Expr& e) {
+      if (e.type() == wabt::ExprType::Call)
+        want(wabt::cast<wabt::CallExpr>(&e)->var);
+      else if (e.type() == wabt::ExprType::RefFunc)
+        want(wabt::cast<wabt::RefFuncExpr>(&e)->var);
+      return false;
+    });
+  };
+  for (const wabt::Global* g : m.globals) wantRefs(g->init_expr);
+  for (wabt::ElemSegment* seg : m.elem_segments) {
+    if (seg->kind == wabt::SegmentKind::Passive || (skeleton && seg->kind == wabt::SegmentKind::Active)) {
+      for (const wabt::ExprList& e : seg->elem_exprs) wantRefs(e);
+      u.elem_segments.push_back(seg);
+      continue;
+    }
+    auto copy = std::make_unique<wabt::ElemSegment>(seg->name);
+    copy->kind = seg->kind;
+    copy->table_var = seg->table_var;
+    copy->elem_type = seg->elem_type;
+    if (seg->kind == wabt::SegmentKind::Active) copy->offset = zeroOffset();
+    u.elem_segments.push_back(copy.get());
+    v->elem_copies.push_back(std::move(copy));
+  }
+  for (wabt::DataSegment* seg : m.data_segments) {
+    if (skeleton || seg->kind == wabt::SegmentKind::Passive) {
+      u.data_segments.push_back(seg);
+      continue;
+    }
+    auto copy = std::make_unique<wabt::DataSegment>(seg->name);
+    copy->kind = seg->kind;
+    copy->memory_var = seg->memory_var;
+    copy->offset = zeroOffset();
+    u.data_segments.push_back(copy.get());
+    v->data_copies.push_back(std::move(copy));
+  }
+  if (skeleton) {
+    for (const wabt::Export* e : m.exports)
+      if (e->kind == wabt::ExternalKind::Func) want(e->var);
+    for (const wabt::Var* s : m.starts) want(*s);
+    u.exports = m.exports;
+    u.export_bindings = m.export_bindings;
+    u.starts = m.starts;
+  } else {
+    for (size_t i = range.begin; i < range.end; ++i) wantRefs(m.funcs[i]->exprs);
+  }
+  // At least one import from the unit module, so that every unit's instance starts with its pointer.
+  if (std::find(wanted.begin(), wanted.end(), true) == wanted.end())
+    wanted[range.begin == nfi ? range.end : nfi] = true;  // a function of another unit
+
+  for (size_t i = 0; i < nfi; ++i) u.funcs.push_back(m.funcs[i]);
+  for (size_t i = nfi; i < m.funcs.size(); ++i) {
+    if (!wanted[i]) continue;
+    const wabt::Func* f = m.funcs[i];
+    auto imp = std::make_unique<wabt::FuncImport>(f->name);
+    imp->module_name = kUnitImportModule;
+    imp->field_name = f->name.substr(1);  // "$F123" -> "F123": C symbol Z_Z_F123
+    imp->func.decl = f->decl;
+    if (skeleton) {  // export wrappers name their parameters
+      imp->func.bindings = f->bindings;
+      imp->func.local_types = f->local_types;
+    }
+    u.funcs.push_back(&imp->func);
+    u.imports.push_back(imp.get());
+    v->imported.push_back(std::move(imp));
+  }
+  u.num_func_imports = static_cast<wabt::Index>(u.funcs.size());
+  for (size_t i = range.begin; i < range.end; ++i) u.funcs.push_back(m.funcs[i]);
+  for (size_t i = 0; i < u.funcs.size(); ++i)
+    u.func_bindings.emplace(u.funcs[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  return v;
+}
+
+// Runs wasm2c's C writer and turns its header + source into one self-contained C unit.
+Expected<std::string> writeUnit(const wabt::Module& m, std::string_view module_name, bool split) {
   wabt::MemoryStream c_stream, h_stream;
   wabt::WriteCOptions options;
-  options.module_name = kSelfName;
+  options.module_name = module_name;
   if (wabt::Failed(wabt::WriteC(&c_stream, &h_stream, "cumulus_module.h", &m, options)))
     return makeError(ErrorCode::kInternal, "wasm2c failed to write C");
   const auto& cb = c_stream.output_buffer().data;
@@ -908,15 +1100,117 @@ Expected<std::string> translateToC(ParsedModule& pm) {
   replaceMacro(body, "#define CALL_INDIRECT(", "");
   replaceMacro(body, "#define TRAP(x)", kTrapMacros);
   std::string out;
-  out.reserve(header.size() + body.size() + 65536);
+  out.reserve(header.size() + body.size() + 131072);
   out += "#define NDEBUG 1\n";
   out += rt::kWasmRtHeader;
-  out += header;
-  out += body;
-  out += glue(pm.info(), m);
-  // Export names land in comments verbatim; a NUL byte would end tcc's in-memory source early.
-  std::replace(out.begin(), out.end(), '\0', '?');
+  if (!split) {
+    out += header;
+    out += body;
+    return out;
+  }
+  // Functions of other units: `Z_Z_F<N>` -> `w2c_F<N>`; this unit's functions lose `static`.
+  std::string text = header + body;
+  constexpr std::string_view kImported = "Z_Z_F", kStatic = "\nstatic ";
+  size_t i = 0, a = text.find(kImported), b = text.find(kStatic);
+  while (a != std::string::npos || b != std::string::npos) {
+    if (a < b) {
+      out.append(text, i, a - i);
+      out += "w2c_F";
+      i = a + kImported.size();
+      a = text.find(kImported, i);
+      continue;
+    }
+    // `static <type> w2c_F<N>(`: a declaration or definition of one of this unit's functions.
+    size_t paren = text.find('(', b + 1), nl = text.find('\n', b + 1);
+    size_t name = paren == std::string::npos ? paren : text.rfind(" w2c_F", paren);
+    bool own = paren < nl && name != std::string::npos && name > b && paren > name + 6 &&
+               std::all_of(text.begin() + long(name + 6), text.begin() + long(paren),
+                           [](char c) { return c >= '0' && c <= '9'; });
+    out.append(text, i, b + 1 - i);
+    i = own ? b + kStatic.size() : b + 1;
+    b = text.find(kStatic, b + 1);
+    if (a != std::string::npos && a < i) a = text.find(kImported, i);
+  }
+  out.append(text, i, std::string::npos);
   return out;
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>> translateToC(ParsedModule& pm, const TranslateOptions& opts,
+                                                const UnitSink& on_unit) {
+  if (!pm.info().interpreter_reason.empty())
+    return makeError(ErrorCode::kUnsupported, "cannot translate to C: {}",
+                     pm.info().interpreter_reason);
+  wabt::Module& m = pm.ir();
+  // Debug names are dropped before translation: wasm2c copies the set of all global C names once
+  // per function, and long mangled names (C++/Rust symbols) made that copy dominate translation
+  // (StarlingMonkey: 8.8 s of 12 s). Generated names are short ("F123"); traps map them back to
+  // the debug names kept in ModuleInfo::func_names. Units rely on these names (see makeView).
+  m.func_bindings.clear();
+  for (size_t i = 0; i < m.funcs.size(); ++i) {
+    // "F": wasm2c names f32 stack variables w2c_f0, w2c_f1, ... (units must not collide with them)
+    m.funcs[i]->name = fmt::format("$F{}", i);  // GenerateNames would prefer export names
+    m.funcs[i]->bindings.clear();
+    m.func_bindings.emplace(m.funcs[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
+  for (wabt::Global* g : m.globals) g->name.clear();
+  for (wabt::DataSegment* d : m.data_segments) d->name.clear();
+  for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
+  for (wabt::Table* t : m.tables) t->name.clear();
+  m.memory_bindings.clear();
+  for (size_t i = 0; i < m.memories.size(); ++i) {  // fixed names: the glue refers to w2c_M<i>
+    m.memories[i]->name = fmt::format("$M{}", i);
+    m.memory_bindings.emplace(m.memories[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
+  for (wabt::TypeEntry* t : m.types) t->name.clear();
+  m.global_bindings.clear();
+  m.data_segment_bindings.clear();
+  m.elem_segment_bindings.clear();
+  m.table_bindings.clear();
+  m.type_bindings.clear();
+  // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
+  (void)wabt::GenerateNames(&m);
+  (void)wabt::ApplyNames(&m);
+
+  std::vector<UnitRange> ranges = planUnits(m, opts.units, pm.bodies().expr_counts);
+  const bool split = !ranges.empty();
+  ranges.insert(ranges.begin(), UnitRange{});  // the skeleton, or the whole module
+  const std::string glue_text = glue(pm.info(), m, ranges.size() - 1);
+  std::vector<Expected<std::string>> results(ranges.size(),
+                                             makeError(ErrorCode::kInternal, "not translated"));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < ranges.size();) {
+      Expected<std::string> unit = makeError(ErrorCode::kInternal, "not translated");
+      if (!split) {
+        unit = writeUnit(m, kSelfName, false);
+      } else {
+        auto view = makeView(m, ranges[k]);
+        unit = writeUnit(view->mod, k == 0 ? std::string(kSelfName) : fmt::format("cumulus_u{}", k),
+                         true);
+      }
+      if (unit.ok()) {
+        if (k == 0) *unit += glue_text;
+        // Export names land in comments verbatim; a NUL byte would end tcc's in-memory source.
+        std::replace(unit->begin(), unit->end(), '\0', '?');
+        if (on_unit) on_unit(*unit);
+      }
+      results[k] = std::move(unit);
+    }
+  };
+  size_t threads = std::clamp<size_t>(
+      opts.threads ? opts.threads : std::thread::hardware_concurrency(), 1, ranges.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  std::vector<std::string> units;
+  for (auto& r : results) {
+    if (!r.ok()) return std::move(r).error();
+    units.push_back(std::move(*r));
+  }
+  return units;
 }
 
 }  // namespace cumulus::engine

@@ -55,6 +55,15 @@ struct ModuleInfo {
   std::vector<DataInit> host_data;
 };
 
+// What one walk over every function body finds.
+struct BodyFacts {
+  std::string unsupported_type;       // why a body or its locals use a type the engine lacks
+  bool uses_simd = false;             // in a body or its locals
+  bool uses_data_index = false;       // memory.init or data.drop
+  std::vector<uint32_t> expr_counts;  // per function (imports: 0)
+};
+BodyFacts scanBodies(const wabt::Module& module);
+
 // A parsed, validated module (owns the wabt IR).
 class ParsedModule {
  public:
@@ -63,6 +72,7 @@ class ParsedModule {
   const ModuleInfo& info() const { return info_; }
   ModuleInfo& mutableInfo() { return info_; }
   wabt::Module& ir() { return *ir_; }
+  const BodyFacts& bodies() const { return bodies_; }
 
   // Parses and validates; the error names the first problem found ("malformed"/"invalid").
   static Expected<ParsedModule> parse(std::span<const uint8_t> bytes,
@@ -72,6 +82,7 @@ class ParsedModule {
   ParsedModule();
   std::unique_ptr<wabt::Module> ir_;
   ModuleInfo info_;
+  BodyFacts bodies_;
 };
 
 // IR preparation shared by every native tier and by cache hits (deterministic from the bytes):
@@ -79,10 +90,23 @@ class ParsedModule {
 // ModuleInfo::host_data. Call once, before translateToC or instantiating cached code.
 void prepareForTranslation(ParsedModule& module);
 
-// Translates to one self-contained C translation unit (runtime header + wasm2c output + glue).
-// Fails for modules that need the interpreter. Mutates the IR (names); call once per module.
-Expected<std::string> translateToC(ParsedModule& module);
-// The same text prefixed with shims for builtins tcc lacks.
+struct TranslateOptions {
+  // How many units to split the module's functions into: 0 chooses from the module's size (large
+  // modules are split: see translate.cpp), 1 never splits. Tests force splitting small modules.
+  size_t units = 0;
+  size_t threads = 0;  // translating threads; 0: one per core
+};
+
+// Translates to self-contained C translation units (runtime header + wasm2c output + glue), to be
+// compiled and linked together; the first holds the glue entry points. Fails for modules that
+// need the interpreter. Mutates the IR (names); call once per module.
+// `on_unit`, if set, sees each unit as soon as it is written (from the translating threads, in
+// any order), so a compiler can start before the last unit is done.
+using UnitSink = std::function<void(const std::string& unit)>;
+Expected<std::vector<std::string>> translateToC(ParsedModule& module,
+                                                const TranslateOptions& options = {},
+                                                const UnitSink& on_unit = {});
+// A unit's text prefixed with shims for builtins tcc lacks.
 std::string tccSource(const std::string& c_source);
 
 // Version of the translation scheme; part of every code-cache key.

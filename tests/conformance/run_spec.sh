@@ -3,16 +3,19 @@
 # table_* files come from wabt-compat/, whose syntax Debian's wast2json accepts) on one tier and
 # checks the result against the expected command count.
 #   tests/conformance/run_spec.sh [--tier baseline|optimized|interpreter] [--files "a b c"]
+#                                 [--units N]   (split modules into N C units, as large ones are)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SUITE="${CUMULUS_SPEC_DIR:-$ROOT/../shared/fixtures/wasm-spec-2.0}"
 CUMULUS="${CUMULUS:-$ROOT/build/src/cli/cumulus}"
 TIER=baseline
 FILES=""
+UNITS=()
 while (($#)); do
   case "$1" in
     --tier) TIER="$2"; shift 2 ;;
     --files) FILES="$2"; shift 2 ;;
+    --units) UNITS=(--units "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -31,10 +34,10 @@ for wast in "$SUITE"/*.wast; do
   fi
   jsons+=("$json")
 done
-echo "spec suite: ${#jsons[@]} files, tier $TIER"
-"$CUMULUS" wast --tier "$TIER" --skip-list "$ROOT/tests/conformance/spec_skip.txt" "${jsons[@]}" \
-  2> >(grep -v -e "runs on the interpreter tier" -e "duplicate import declaration" >&2) | tee "$OUT/result-$TIER.txt" | grep -E "FAIL|^total" || true
-total_line="$(grep '^total:' "$OUT/result-$TIER.txt")"
+echo "spec suite: ${#jsons[@]} files, tier $TIER ${UNITS[*]}"
+"$CUMULUS" wast --tier "$TIER" "${UNITS[@]}" --skip-list "$ROOT/tests/conformance/spec_skip.txt" "${jsons[@]}" \
+  2> >(grep -v -e "runs on the interpreter tier" -e "duplicate import declaration" >&2) | tee "$OUT/result-$TIER${UNITS[1]:-}.txt" | grep -E "FAIL|^total" || true
+total_line="$(grep '^total:' "$OUT/result-$TIER${UNITS[1]:-}.txt")"
 passed="$(sed -E 's/^total: ([0-9]+)\/([0-9]+).*/\1/' <<<"$total_line")"
 total="$(sed -E 's/^total: ([0-9]+)\/([0-9]+).*/\2/' <<<"$total_line")"
 skipped="$(grep -oE '[0-9]+ skipped' <<<"$total_line" | cut -d' ' -f1 || true)"

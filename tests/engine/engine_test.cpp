@@ -9,6 +9,7 @@
 
 #include "engine/instance.h"
 #include "engine/rt/runtime.h"
+#include "engine/translate.h"
 #include "support/wat.h"
 
 namespace cumulus::engine {
@@ -369,6 +370,82 @@ TEST_P(EngineTest, MalformedAndInvalidModulesAreRejectedClearly) {
   ASSERT_FALSE(m.ok());
   auto bad_type = wat("(module (func (result i32) i64.const 1))");
   (void)bad_type;
+}
+
+// Past ~1,500 functions the native tiers translate a module as several C units (translate.cpp);
+// calls, call_indirect, ref.func, exports, the start function, globals, passive segments and trap
+// names must all work across unit boundaries.
+TEST_P(EngineTest, ALargeModuleSplitIntoUnitsBehavesAsOne) {
+  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "no C translation on this tier";
+  constexpr int kFuncs = 2000;
+  std::string text = "(module (type $ii (func (param i32) (result i32)))";
+  text += fmt::format(" (memory (export \"memory\") 1) (table {} funcref)", kFuncs + 8);
+  text += " (global $calls (mut i32) (i32.const 0))";
+  text += " (global $last funcref (ref.func $f1999))";
+  text += " (data $msg \"cumulus\")";
+  text += " (elem $later func $f0 $f1000)";
+  text += " (elem (i32.const 0) func";
+  for (int i = 0; i < kFuncs; ++i) text += fmt::format(" $f{}", i);
+  text += ")";
+  // f_i(x) = f_{i-1}(x) + 1 for odd i (a direct call one function back, often into another
+  // unit), f_i(x) = call_indirect f_{i-1}(x) + 1 for even i; f_0(x) = x.
+  text += " (func $f0 (type $ii) (global.set $calls (i32.add (global.get $calls) (i32.const 1)))"
+          " local.get 0)";
+  for (int i = 1; i < kFuncs; ++i) {
+    if (i % 2)
+      text += fmt::format(" (func $f{} (type $ii) (i32.add (call $f{} (local.get 0)) (i32.const 1)))",
+                          i, i - 1);
+    else
+      text += fmt::format(
+          " (func $f{} (type $ii) (i32.add (call_indirect (type $ii) (local.get 0) (i32.const {}))"
+          " (i32.const 1)))",
+          i, i - 1);
+  }
+  text += " (func (export \"top\") (param i32) (result i32) (call $f1999 (local.get 0)))";
+  text += " (func (export \"via_global\") (param i32) (result i32)"
+          " (table.set 0 (i32.const 2000) (global.get $last))"
+          " (call_indirect (type $ii) (local.get 0) (i32.const 2000)))";
+  text += " (func (export \"init\") (memory.init $msg (i32.const 16) (i32.const 0) (i32.const 7))"
+          " (table.init $later (i32.const 2005) (i32.const 0) (i32.const 2)))";
+  text += " (func (export \"word\") (result i32) (i32.load (i32.const 16)))";
+  text += " (func (export \"later\") (param i32) (result i32)"
+          " (call_indirect (type $ii) (local.get 0) (i32.const 2006)))";
+  text += " (func $deep_trap (export \"trap\") unreachable)";
+  text += " (func $start (global.set $calls (i32.const 100)))";
+  text += " (start $start)";
+  text += " (func (export \"calls\") (result i32) global.get $calls))";
+  {  // the module is past the size where translation splits it
+    auto parsed = ParsedModule::parse(wat(text));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    prepareForTranslation(*parsed);
+    auto units = translateToC(*parsed);
+    ASSERT_TRUE(units.ok()) << units.error().message();
+    EXPECT_GE(units->size(), 3u);  // the skeleton and at least two function units
+  }
+  auto inst = instantiate(text);
+  ASSERT_TRUE(inst);
+  auto calls = inst->call("calls", {});
+  ASSERT_TRUE(calls.ok()) << calls.error().message();
+  EXPECT_EQ((*calls)[0].cell.i32, 100u);  // the start function ran
+  auto top = inst->call("top", {Value::i32(7)});
+  ASSERT_TRUE(top.ok()) << top.error().message();
+  EXPECT_EQ((*top)[0].cell.i32, 7u + kFuncs - 1);
+  auto init = inst->call("init", {});
+  ASSERT_TRUE(init.ok()) << init.error().message();
+  auto word = inst->call("word", {});  // "cumu" as a little-endian i32
+  ASSERT_TRUE(word.ok()) << word.error().message();
+  EXPECT_EQ((*word)[0].cell.i32, 0x756d7563u);
+  auto later = inst->call("later", {Value::i32(3)});  // table[2006] = f1000 after table.init
+  ASSERT_TRUE(later.ok()) << later.error().message();
+  EXPECT_EQ((*later)[0].cell.i32, 3u + 1000);
+  auto g = inst->call("via_global", {Value::i32(1)});  // table[2000] := f1999 from a global
+  ASSERT_TRUE(g.ok()) << g.error().message();
+  EXPECT_EQ((*g)[0].cell.i32, 1u + kFuncs - 1);
+  auto trap = inst->call("trap", {});
+  ASSERT_FALSE(trap.ok());
+  if (GetParam() != TierPolicy::kInterpreter)
+    EXPECT_NE(trap.error().message().find("deep_trap"), std::string::npos)
+        << trap.error().message();
 }
 
 TEST_P(EngineTest, ManySegmentsAreMergedWithoutChangingMemory) {
