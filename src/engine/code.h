@@ -62,7 +62,9 @@ struct NativeCompilerConfig {
 };
 
 // The cache key for a module: hash of bytes + translator version + compiler identity + flags.
-std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm);
+// `units`: TranslateOptions::units when forced (0: chosen by size, the same for the same bytes).
+std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm,
+                           size_t units = 0);
 
 // Loads from the cache if a valid entry exists (corrupt entries are removed).
 Expected<std::shared_ptr<CompiledCode>> loadCachedNative(const NativeCompilerConfig& config,

@@ -63,7 +63,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   const bool want_native =
       config_.policy == TierPolicy::kAuto || config_.policy == TierPolicy::kOptimized;
   if (want_native) {
-    key = nativeCacheKey(config_.native, bytes);
+    key = nativeCacheKey(config_.native, bytes, config_.translate.units);
     auto cached = loadCachedNative(config_.native, key);
     if (cached.ok()) {
       module->code_.store(*cached);
@@ -102,10 +102,10 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   log().debug("compile: translated to {} KiB of C in {} unit(s) at {:.0f} ms", c_bytes / 1024,
               c_source.size(), since());
   if (const char* dump = std::getenv("CUMULUS_DUMP_C")) {  // debugging aid: keep the translation
-    std::string stem = nativeCacheKey(config_.native, bytes).substr(0, 16);
+    std::string stem = nativeCacheKey(config_.native, bytes, config_.translate.units).substr(0, 16);
     for (size_t i = 0; i < c_source.size(); ++i) {
-      auto path = std::filesystem::path(dump) /
-                  (i == 0 ? stem + ".c" : fmt::format("{}.{}.c", stem, i));
+      auto path =
+          std::filesystem::path(dump) / (i == 0 ? stem + ".c" : fmt::format("{}.{}.c", stem, i));
       (void)writeFileAtomic(path, std::span(reinterpret_cast<const uint8_t*>(c_source[i].data()),
                                             c_source[i].size()));
     }
@@ -130,7 +130,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     module->tier_note_ = baseline->error().message();
     log().warn("baseline tier cannot compile the module ({}); trying the optimized tier",
                baseline->error().message());
-    if (key.empty()) key = nativeCacheKey(config_.native, bytes);
+    if (key.empty()) key = nativeCacheKey(config_.native, bytes, config_.translate.units);
     auto native = compileNative(config_.native, key, c_source);
     if (native.ok()) {
       module->code_.store(*native);

@@ -33,7 +33,8 @@ namespace {
 // -fno-optimize-sibling-calls keeps runaway recursion a stack-exhaustion trap (at -O2 gcc turns
 // tail-recursive wasm functions into loops that would spin until their deadline instead).
 constexpr const char* kFixedFlags =
-    "-shared -fPIC -fvisibility=hidden -fno-strict-aliasing -fsignaling-nans -fstack-clash-protection "
+    "-shared -fPIC -fvisibility=hidden -fno-strict-aliasing -fsignaling-nans "
+    "-fstack-clash-protection "
     "-fno-optimize-sibling-calls -w";
 
 class NativeCode final : public CompiledCode {
@@ -99,13 +100,15 @@ std::filesystem::path defaultCacheDir() {
   return std::filesystem::temp_directory_path() / "cumulus-cache";
 }
 
-std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm) {
+std::string nativeCacheKey(const NativeCompilerConfig& config, std::span<const uint8_t> wasm,
+                           size_t units) {
   Sha256Builder b;
   b.add(wasm)
       .add(kTranslatorVersion)
       .add(compilerIdentity(config.compiler))
       .add(config.opt_flags)
       .add(kFixedFlags);
+  if (units != 0) b.add(fmt::format("units={}", units));
   auto digest = b.finish();
   return toHex(digest);
 }

@@ -115,8 +115,13 @@ bool anyExpr(const wabt::ExprList& exprs, const Pred& pred) {
 // uses another one ("" if nowhere).
 bool supportedValueType(wabt::Type t) {
   switch (t) {
-    case wabt::Type::I32: case wabt::Type::I64: case wabt::Type::F32: case wabt::Type::F64:
-    case wabt::Type::V128: case wabt::Type::FuncRef: case wabt::Type::ExternRef:
+    case wabt::Type::I32:
+    case wabt::Type::I64:
+    case wabt::Type::F32:
+    case wabt::Type::F64:
+    case wabt::Type::V128:
+    case wabt::Type::FuncRef:
+    case wabt::Type::ExternRef:
       return true;
     default:
       return false;
@@ -140,13 +145,20 @@ std::optional<wabt::Type> unsupportedTypeIn(const wabt::Expr& e) {
     return t ? t : first(b.decl.sig.result_types);
   };
   switch (e.type()) {
-    case wabt::ExprType::Block: return block(wabt::cast<wabt::BlockExpr>(&e)->block);
-    case wabt::ExprType::Loop: return block(wabt::cast<wabt::LoopExpr>(&e)->block);
-    case wabt::ExprType::If: return block(wabt::cast<wabt::IfExpr>(&e)->true_);
-    case wabt::ExprType::Try: return block(wabt::cast<wabt::TryExpr>(&e)->block);
-    case wabt::ExprType::Select: return first(wabt::cast<wabt::SelectExpr>(&e)->result_type);
-    case wabt::ExprType::RefNull: return first({wabt::cast<wabt::RefNullExpr>(&e)->type});
-    default: return std::nullopt;
+    case wabt::ExprType::Block:
+      return block(wabt::cast<wabt::BlockExpr>(&e)->block);
+    case wabt::ExprType::Loop:
+      return block(wabt::cast<wabt::LoopExpr>(&e)->block);
+    case wabt::ExprType::If:
+      return block(wabt::cast<wabt::IfExpr>(&e)->true_);
+    case wabt::ExprType::Try:
+      return block(wabt::cast<wabt::TryExpr>(&e)->block);
+    case wabt::ExprType::Select:
+      return first(wabt::cast<wabt::SelectExpr>(&e)->result_type);
+    case wabt::ExprType::RefNull:
+      return first({wabt::cast<wabt::RefNullExpr>(&e)->type});
+    default:
+      return std::nullopt;
   }
 }
 
@@ -313,7 +325,8 @@ BodyFacts scanBodies(const wabt::Module& m) {
         f.uses_data_index = true;
       if (!f.uses_simd && isSimdExpr(e)) f.uses_simd = true;
       if (f.unsupported_type.empty())
-        if (auto t = unsupportedTypeIn(e)) f.unsupported_type = unsupportedTypeMessage(*t, "a function body");
+        if (auto t = unsupportedTypeIn(e))
+          f.unsupported_type = unsupportedTypeMessage(*t, "a function body");
       return false;
     });
     f.expr_counts.push_back(count);
@@ -515,20 +528,25 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m, size_t function_
   }
   std::string self = "Z_" + mangle(kSelfName);
   std::string inst_t = self + "_instance_t";
-  g += fmt::format("CUMULUS_EXPORT size_t cumulus_instance_size(void) {{ return sizeof({}); }}\n", inst_t);
+  g += fmt::format("CUMULUS_EXPORT size_t cumulus_instance_size(void) {{ return sizeof({}); }}\n",
+                   inst_t);
   std::string inits;
   for (size_t k = 1; k <= function_units; ++k) {
     g += fmt::format("void Z_cumulus_u{}_init_module(void);\n", k);
     inits += fmt::format(" Z_cumulus_u{}_init_module();", k);
   }
-  g += fmt::format("CUMULUS_EXPORT void cumulus_init_module(void) {{ {}_init_module();{} }}\n", self, inits);
+  g += fmt::format("CUMULUS_EXPORT void cumulus_init_module(void) {{ {}_init_module();{} }}\n",
+                   self, inits);
   std::string envs = function_units ? ", inst" : "";  // the units' import module sorts first
   for (size_t i = 0; i < modules.size(); ++i) envs += ", env";
   g += fmt::format(
-      "CUMULUS_EXPORT void cumulus_instantiate(void* inst, void* env) {{ {}_instantiate(({}*)inst{}); }}\n", self,
-      inst_t, envs);
-  g += fmt::format("CUMULUS_EXPORT void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self, inst_t);
-  g += "CUMULUS_EXPORT void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  switch (idx) {\n";
+      "CUMULUS_EXPORT void cumulus_instantiate(void* inst, void* env) {{ "
+      "{}_instantiate(({}*)inst{}); }}\n",
+      self, inst_t, envs);
+  g += fmt::format("CUMULUS_EXPORT void cumulus_free(void* inst) {{ {}_free(({}*)inst); }}\n", self,
+                   inst_t);
+  g += "CUMULUS_EXPORT void cumulus_invoke(uint32_t idx, void* inst, cumulus_cell_t* c) {\n  "
+       "switch (idx) {\n";
   for (size_t k = 0; k < info.exports.size(); ++k) {
     const auto& ex = info.exports[k];
     if (ex.type.kind != ExternKind::kFunc) continue;
@@ -553,7 +571,8 @@ std::string glue(const ModuleInfo& info, const wabt::Module& m, size_t function_
   g += "  }\n}\n";
   if (m.num_memory_imports == 0 && !m.memories.empty()) {
     g += fmt::format(
-        "CUMULUS_EXPORT wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return &(({}*)inst)->w2c_M0; }}\n",
+        "CUMULUS_EXPORT wasm_rt_memory_t* cumulus_memory0(void* inst) {{ return "
+        "&(({}*)inst)->w2c_M0; }}\n",
         inst_t);
   } else {
     g += "CUMULUS_EXPORT wasm_rt_memory_t* cumulus_memory0(void* inst) { return 0; }\n";
@@ -677,7 +696,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
   const wabt::Module& m = *pm.ir_;
   // The body walk needs no validated IR (it indexes nothing), so a large module's runs on another
   // core while wabt validates (StarlingMonkey: ~0.2 s each).
-  constexpr size_t kScanBesideFrom = 512;  // functions; below this a thread costs more than it saves
+  constexpr size_t kScanBesideFrom =
+      512;  // functions; below this a thread costs more than it saves
   std::thread scanner;
   if (m.funcs.size() >= kScanBesideFrom)
     scanner = std::thread([&pm] { pm.bodies_ = scanBodies(*pm.ir_); });
@@ -708,7 +728,8 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
   if (std::string why = unsupportedTypeUse(m); !why.empty())
     return makeError(ErrorCode::kInvalidArgument, "invalid module: {}", why);
   if (!pm.bodies_.unsupported_type.empty())
-    return makeError(ErrorCode::kInvalidArgument, "invalid module: {}", pm.bodies_.unsupported_type);
+    return makeError(ErrorCode::kInvalidArgument, "invalid module: {}",
+                     pm.bodies_.unsupported_type);
   ModuleInfo& info = pm.info_;
   for (const wabt::Import* imp : m.imports) {
     ImportDesc d{imp->module_name, imp->field_name, {}};
@@ -932,7 +953,8 @@ std::vector<UnitRange> planUnits(const wabt::Module& m, size_t wanted,
     if (imp->module_name == kUnitImportModule) splittable = false;
   constexpr size_t kSplitFrom = 1500;  // functions; below this one unit translates fast enough
   constexpr size_t kFuncsPerUnit = 800;
-  if (wanted == 0) wanted = defined < kSplitFrom ? 1 : std::min<size_t>(64, defined / kFuncsPerUnit);
+  if (wanted == 0)
+    wanted = defined < kSplitFrom ? 1 : std::min<size_t>(64, defined / kFuncsPerUnit);
   wanted = std::min(wanted, defined);
   if (!splittable || wanted <= 1) return {};
   std::vector<size_t> weight(defined);
@@ -946,7 +968,8 @@ std::vector<UnitRange> planUnits(const wabt::Module& m, size_t wanted,
   for (size_t i = 0; i < defined; ++i) {
     acc += weight[i];
     size_t units_after = wanted - out.size() - 1, funcs_after = defined - (i + 1);
-    bool cut = units_after > 0 && (acc * wanted >= total * (out.size() + 1) || funcs_after == units_after);
+    bool cut =
+        units_after > 0 && (acc * wanted >= total * (out.size() + 1) || funcs_after == units_after);
     if (cut || funcs_after == 0) {
       out.push_back({first + begin, first + i + 1});
       begin = i + 1;
@@ -1007,7 +1030,8 @@ std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
   };
   for (const wabt::Global* g : m.globals) wantRefs(g->init_expr);
   for (wabt::ElemSegment* seg : m.elem_segments) {
-    if (seg->kind == wabt::SegmentKind::Passive || (skeleton && seg->kind == wabt::SegmentKind::Active)) {
+    if (seg->kind == wabt::SegmentKind::Passive ||
+        (skeleton && seg->kind == wabt::SegmentKind::Active)) {
       for (const wabt::ExprList& e : seg->elem_exprs) wantRefs(e);
       u.elem_segments.push_back(seg);
       continue;
@@ -1042,7 +1066,8 @@ std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
   } else {
     for (size_t i = range.begin; i < range.end; ++i) wantRefs(m.funcs[i]->exprs);
   }
-  // At least one import from the unit module, so that every unit's instance starts with its pointer.
+  // At least one import from the unit module, so that every unit's instance starts with its
+  // pointer.
   if (std::find(wanted.begin(), wanted.end(), true) == wanted.end())
     wanted[range.begin == nfi ? range.end : nfi] = true;  // a function of another unit
 

@@ -389,12 +389,13 @@ TEST_P(EngineTest, ALargeModuleSplitIntoUnitsBehavesAsOne) {
   text += ")";
   // f_i(x) = f_{i-1}(x) + 1 for odd i (a direct call one function back, often into another
   // unit), f_i(x) = call_indirect f_{i-1}(x) + 1 for even i; f_0(x) = x.
-  text += " (func $f0 (type $ii) (global.set $calls (i32.add (global.get $calls) (i32.const 1)))"
-          " local.get 0)";
+  text +=
+      " (func $f0 (type $ii) (global.set $calls (i32.add (global.get $calls) (i32.const 1)))"
+      " local.get 0)";
   for (int i = 1; i < kFuncs; ++i) {
     if (i % 2)
-      text += fmt::format(" (func $f{} (type $ii) (i32.add (call $f{} (local.get 0)) (i32.const 1)))",
-                          i, i - 1);
+      text += fmt::format(
+          " (func $f{} (type $ii) (i32.add (call $f{} (local.get 0)) (i32.const 1)))", i, i - 1);
     else
       text += fmt::format(
           " (func $f{} (type $ii) (i32.add (call_indirect (type $ii) (local.get 0) (i32.const {}))"
@@ -402,14 +403,17 @@ TEST_P(EngineTest, ALargeModuleSplitIntoUnitsBehavesAsOne) {
           i, i - 1);
   }
   text += " (func (export \"top\") (param i32) (result i32) (call $f1999 (local.get 0)))";
-  text += " (func (export \"via_global\") (param i32) (result i32)"
-          " (table.set 0 (i32.const 2000) (global.get $last))"
-          " (call_indirect (type $ii) (local.get 0) (i32.const 2000)))";
-  text += " (func (export \"init\") (memory.init $msg (i32.const 16) (i32.const 0) (i32.const 7))"
-          " (table.init $later (i32.const 2005) (i32.const 0) (i32.const 2)))";
+  text +=
+      " (func (export \"via_global\") (param i32) (result i32)"
+      " (table.set 0 (i32.const 2000) (global.get $last))"
+      " (call_indirect (type $ii) (local.get 0) (i32.const 2000)))";
+  text +=
+      " (func (export \"init\") (memory.init $msg (i32.const 16) (i32.const 0) (i32.const 7))"
+      " (table.init $later (i32.const 2005) (i32.const 0) (i32.const 2)))";
   text += " (func (export \"word\") (result i32) (i32.load (i32.const 16)))";
-  text += " (func (export \"later\") (param i32) (result i32)"
-          " (call_indirect (type $ii) (local.get 0) (i32.const 2006)))";
+  text +=
+      " (func (export \"later\") (param i32) (result i32)"
+      " (call_indirect (type $ii) (local.get 0) (i32.const 2006)))";
   text += " (func $deep_trap (export \"trap\") unreachable)";
   text += " (func $start (global.set $calls (i32.const 100)))";
   text += " (start $start)";
