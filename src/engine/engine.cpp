@@ -82,7 +82,8 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     decltype(joinTcc)& join;
     ~JoinOnExit() { join(); }
   } join_on_exit{joinTcc};
-  if (config_.policy != TierPolicy::kOptimized)
+  // One unit: nothing to overlap, compile after translating (no thread).
+  if (config_.policy != TierPolicy::kOptimized && translationUnits(parsed, config_.translate) > 1)
     tcc_thread = std::thread([&] { baseline = compileWithTcc(tcc_units); });
   const bool feed_tcc = tcc_thread.joinable();
   TranslateOptions translate = config_.translate;
@@ -119,13 +120,13 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
     log().warn("optimized tier failed ({}); falling back to the baseline tier",
                native.error().message());
     module->tier_note_ = native.error().message();
-    baseline = compileWithTcc([&] {
-      std::vector<std::string> units;
-      for (const auto& unit : c_source) units.push_back(tccSource(unit));
-      return units;
-    }());
   }
   joinTcc();
+  if (!baseline) {  // not compiled while translating
+    std::vector<std::string> units;
+    for (const auto& unit : c_source) units.push_back(tccSource(unit));
+    baseline = compileWithTcc(units);
+  }
   if (!baseline->ok()) {
     module->tier_note_ = baseline->error().message();
     log().warn("baseline tier cannot compile the module ({}); trying the optimized tier",

@@ -954,7 +954,7 @@ std::vector<UnitRange> planUnits(const wabt::Module& m, size_t wanted,
   constexpr size_t kSplitFrom = 1500;  // functions; below this one unit translates fast enough
   constexpr size_t kFuncsPerUnit = 800;
   if (wanted == 0)
-    wanted = defined < kSplitFrom ? 1 : std::min<size_t>(64, defined / kFuncsPerUnit);
+    wanted = defined < kSplitFrom ? 1 : std::clamp<size_t>(defined / kFuncsPerUnit, 2, 64);
   wanted = std::min(wanted, defined);
   if (!splittable || wanted <= 1) return {};
   std::vector<size_t> weight(defined);
@@ -1161,6 +1161,11 @@ Expected<std::string> writeUnit(const wabt::Module& m, std::string_view module_n
 }
 
 }  // namespace
+
+size_t translationUnits(const ParsedModule& pm, const TranslateOptions& opts) {
+  auto ranges = planUnits(pm.ir(), opts.units, pm.bodies().expr_counts);
+  return ranges.empty() ? 1 : ranges.size() + 1;
+}
 
 Expected<std::vector<std::string>> translateToC(ParsedModule& pm, const TranslateOptions& opts,
                                                 const UnitSink& on_unit) {

@@ -72,6 +72,7 @@ class ParsedModule {
   const ModuleInfo& info() const { return info_; }
   ModuleInfo& mutableInfo() { return info_; }
   wabt::Module& ir() { return *ir_; }
+  const wabt::Module& ir() const { return *ir_; }
   const BodyFacts& bodies() const { return bodies_; }
 
   // Parses and validates; the error names the first problem found ("malformed"/"invalid").
@@ -100,6 +101,8 @@ struct TranslateOptions {
 // Translates to self-contained C translation units (runtime header + wasm2c output + glue), to be
 // compiled and linked together; the first holds the glue entry points. Fails for modules that
 // need the interpreter. Mutates the IR (names); call once per module.
+// How many units translateToC will write for the module (1: not split).
+size_t translationUnits(const ParsedModule& module, const TranslateOptions& options = {});
 // `on_unit`, if set, sees each unit as soon as it is written (from the translating threads, in
 // any order), so a compiler can start before the last unit is done.
 using UnitSink = std::function<void(const std::string& unit)>;
