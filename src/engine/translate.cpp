@@ -1014,7 +1014,7 @@ std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
   u.data_segment_bindings = m.data_segment_bindings;
   u.elem_segment_bindings = m.elem_segment_bindings;
 
-  std::vector<bool> wanted(m.funcs.size(), false);
+  std::vector<bool> wanted(m.funcs.size(), false), exported(m.funcs.size(), false);
   auto want = [&](const wabt::Var& var) {
     wabt::Index i = m.GetFuncIndex(var);
     if (i < m.funcs.size() && i >= nfi && (i < range.begin || i >= range.end)) wanted[i] = true;
@@ -1057,8 +1057,11 @@ std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
     v->data_copies.push_back(std::move(copy));
   }
   if (skeleton) {
-    for (const wabt::Export* e : m.exports)
-      if (e->kind == wabt::ExternalKind::Func) want(e->var);
+    for (const wabt::Export* e : m.exports) {
+      if (e->kind != wabt::ExternalKind::Func) continue;
+      want(e->var);
+      if (wabt::Index i = m.GetFuncIndex(e->var); i < exported.size()) exported[i] = true;
+    }
     for (const wabt::Var* s : m.starts) want(*s);
     u.exports = m.exports;
     u.export_bindings = m.export_bindings;
@@ -1079,7 +1082,7 @@ std::unique_ptr<UnitView> makeView(const wabt::Module& m, UnitRange range) {
     imp->module_name = kUnitImportModule;
     imp->field_name = f->name.substr(1);  // "$F123" -> "F123": C symbol Z_Z_F123
     imp->func.decl = f->decl;
-    if (skeleton) {  // export wrappers name their parameters
+    if (exported[i]) {  // export wrappers name their parameters
       imp->func.bindings = f->bindings;
       imp->func.local_types = f->local_types;
     }
