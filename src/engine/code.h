@@ -38,12 +38,14 @@ class UnitQueue {
  public:
   void push(std::string unit);
   void close();                      // no more units will come
+  void abandon();                    // the consumer gave up: drop what is queued or pushed later
   std::optional<std::string> pop();  // blocks; nullopt once closed and drained
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::string> units_;
   bool closed_ = false;
+  bool abandoned_ = false;
 };
 
 // Baseline tier: compiles C translation units (see translateToC) in memory with libtcc (no files,

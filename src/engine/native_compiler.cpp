@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -168,8 +169,8 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
   std::vector<std::string> compile = {config.compiler};
   for (auto& f : splitFlags(config.opt_flags)) compile.push_back(f);
   for (auto& f : splitFlags(kFixedFlags)) compile.push_back(f);
-  auto check = [&](Expected<SubprocessResult>& r) -> Expected<void> {
-    if (!r.ok()) return std::move(r).error();
+  auto check = [&](const Expected<SubprocessResult>& r) -> Expected<void> {
+    if (!r.ok()) return r.error();  // a copy: results are checked twice
     if (r->exit_code != 0 || r->term_signal != 0)
       return makeError(ErrorCode::kInternal, "optimized tier: {} failed (exit {}, signal {}): {}",
                        config.compiler, r->exit_code, r->term_signal, r->output.substr(0, 2000));
@@ -184,26 +185,27 @@ Expected<std::shared_ptr<CompiledCode>> compileNative(const NativeCompilerConfig
   } else {
     // Units compile in parallel, one compiler process per core, then link (StarlingMonkey's 16
     // units: 7.7 min in one process).
-    std::vector<Expected<SubprocessResult>> results;
-    for (size_t i = 0; i < units.size(); ++i) {
+    std::vector<std::optional<Expected<SubprocessResult>>> results(units.size());  // none: skipped
+    for (size_t i = 0; i < units.size(); ++i)
       o_paths.push_back(config.cache_dir / fmt::format("{}.{}.o", tmp_base, i));
-      results.emplace_back(makeError(ErrorCode::kInternal, "not compiled"));
-    }
     std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};  // one unit failed: the rest are not worth compiling
     auto work = [&] {
-      for (size_t k; (k = next.fetch_add(1)) < units.size();) {
+      for (size_t k; !failed && (k = next.fetch_add(1)) < units.size();) {
         std::vector<std::string> argv = compile;
         argv.insert(argv.end(), {"-c", "-o", o_paths[k].string(), c_paths[k].string()});
         results[k] = runSubprocess(argv, std::chrono::hours(1), cancel);
+        if (!check(*results[k]).ok()) failed = true;
       }
     };
     size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, units.size());
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < jobs; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
+    {
+      std::vector<std::jthread> pool;  // joined when the block ends, whatever happens
+      for (size_t t = 1; t < jobs; ++t) pool.emplace_back(work);
+      work();
+    }
     for (auto& r : results)
-      if (built = check(r); !built.ok()) break;
+      if (r && (built = check(*r), !built.ok())) break;
     for (const auto& p : o_paths) link.push_back(p.string());
   }
   if (built.ok()) {

@@ -9,6 +9,7 @@
 #include <csetjmp>
 #include <cstdarg>
 #include <mutex>
+#include <optional>
 
 #include "base/log.h"
 #include "engine/code.h"
@@ -97,9 +98,16 @@ const Symbol kRuntimeSymbols[] = {
 void UnitQueue::push(std::string unit) {
   {
     std::lock_guard lock(mutex_);
+    if (abandoned_) return;
     units_.push_back(std::move(unit));
   }
   cv_.notify_one();
+}
+
+void UnitQueue::abandon() {
+  std::lock_guard lock(mutex_);
+  abandoned_ = true;
+  units_.clear();
 }
 
 void UnitQueue::close() {
@@ -127,6 +135,12 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::vector<std::st
 }
 
 Expected<std::shared_ptr<CompiledCode>> compileWithTcc(UnitQueue& units) {
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  // The first unit is awaited before taking the process-wide tcc lock, so other compiles are not
+  // held up while this module's translation starts.
+  std::optional<std::string> unit = units.pop();
+  if (!unit) return makeError(ErrorCode::kInternal, "baseline tier: no C to compile");
   auto code = std::make_shared<TccCode>();
   std::string errors;
   std::lock_guard lock(g_tcc_mutex);
@@ -136,19 +150,18 @@ Expected<std::shared_ptr<CompiledCode>> compileWithTcc(UnitQueue& units) {
   tcc_set_options(s, "-w");
   tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
   for (const Symbol& sym : kRuntimeSymbols) tcc_add_symbol(s, sym.name, sym.addr);
-  using Clock = std::chrono::steady_clock;
-  Clock::duration busy{}, waiting{};
-  auto t0 = Clock::now();
-  for (;;) {
-    auto unit = units.pop();
+  Clock::duration busy{}, waiting = Clock::now() - t0;
+  while (unit) {
     auto t1 = Clock::now();
-    waiting += t1 - t0;
-    if (!unit) break;
-    if (tcc_compile_string(s, unit->c_str()) != 0)  // each call compiles one translation unit
+    if (tcc_compile_string(s, unit->c_str()) != 0) {  // each call compiles one translation unit
+      units.abandon();
       return makeError(ErrorCode::kInternal, "baseline tier (tcc) cannot compile the module: {}",
                        errors);
-    t0 = Clock::now();
-    busy += t0 - t1;
+    }
+    auto t2 = Clock::now();
+    busy += t2 - t1;
+    unit = units.pop();
+    waiting += Clock::now() - t2;
   }
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   log().debug("tcc: compiled for {:.0f} ms, waited for units {:.0f} ms", ms(busy), ms(waiting));

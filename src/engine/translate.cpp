@@ -698,9 +698,9 @@ Expected<ParsedModule> ParsedModule::parse(std::span<const uint8_t> bytes,
   // core while wabt validates (StarlingMonkey: ~0.2 s each).
   constexpr size_t kScanBesideFrom =
       512;  // functions; below this a thread costs more than it saves
-  std::thread scanner;
+  std::jthread scanner;
   if (m.funcs.size() >= kScanBesideFrom)
-    scanner = std::thread([&pm] { pm.bodies_ = scanBodies(*pm.ir_); });
+    scanner = std::jthread([&pm] { pm.bodies_ = scanBodies(*pm.ir_); });
   wabt::ValidateOptions vopts(engineFeatures(features));
   bool valid = wabt::Succeeded(wabt::ValidateModule(pm.ir_.get(), &errors, vopts));
   if (scanner.joinable())
@@ -951,6 +951,13 @@ std::vector<UnitRange> planUnits(const wabt::Module& m, size_t wanted,
   bool splittable = defined >= 2 && m.tags.empty();
   for (const wabt::Import* imp : m.imports)
     if (imp->module_name == kUnitImportModule) splittable = false;
+  // wabt's ApplyNames stops at a segment whose table or memory does not exist (a declared
+  // segment in a module without a table, say), leaving later references (start, ...) as indices,
+  // which mean other functions in a view.
+  for (const wabt::ElemSegment* seg : m.elem_segments)
+    if (m.GetTableIndex(seg->table_var) >= m.tables.size()) splittable = false;
+  for (const wabt::DataSegment* seg : m.data_segments)
+    if (m.GetMemoryIndex(seg->memory_var) >= m.memories.size()) splittable = false;
   constexpr size_t kSplitFrom = 1500;  // functions; below this one unit translates fast enough
   constexpr size_t kFuncsPerUnit = 800;
   if (wanted == 0)
@@ -1187,26 +1194,37 @@ Expected<std::vector<std::string>> translateToC(ParsedModule& pm, const Translat
     m.funcs[i]->bindings.clear();
     m.func_bindings.emplace(m.funcs[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
   }
-  for (wabt::Global* g : m.globals) g->name.clear();
+  // Globals and tables get fixed names too: GenerateNames would name them after their exports,
+  // and a global exported as "F1" would share function 1's name (wasm2c keys imports by name).
+  m.global_bindings.clear();
+  for (size_t i = 0; i < m.globals.size(); ++i) {
+    m.globals[i]->name = fmt::format("$g{}", i);
+    m.global_bindings.emplace(m.globals[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
   for (wabt::DataSegment* d : m.data_segments) d->name.clear();
   for (wabt::ElemSegment* e : m.elem_segments) e->name.clear();
-  for (wabt::Table* t : m.tables) t->name.clear();
+  m.table_bindings.clear();
+  for (size_t i = 0; i < m.tables.size(); ++i) {
+    m.tables[i]->name = fmt::format("$T{}", i);
+    m.table_bindings.emplace(m.tables[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
+  }
   m.memory_bindings.clear();
   for (size_t i = 0; i < m.memories.size(); ++i) {  // fixed names: the glue refers to w2c_M<i>
     m.memories[i]->name = fmt::format("$M{}", i);
     m.memory_bindings.emplace(m.memories[i]->name, wabt::Binding(static_cast<wabt::Index>(i)));
   }
   for (wabt::TypeEntry* t : m.types) t->name.clear();
-  m.global_bindings.clear();
   m.data_segment_bindings.clear();
   m.elem_segment_bindings.clear();
-  m.table_bindings.clear();
   m.type_bindings.clear();
-  // As in wasm2c itself, a name that cannot be applied is left as an index: not an error.
+  // As in wasm2c itself, a name that cannot be applied is left as an index: not an error for one
+  // unit, but a view would read such an index as another function (planUnits checks the known
+  // cause; this catches any other).
   (void)wabt::GenerateNames(&m);
-  (void)wabt::ApplyNames(&m);
+  const bool named = wabt::Succeeded(wabt::ApplyNames(&m));
 
-  std::vector<UnitRange> ranges = planUnits(m, opts.units, pm.bodies().expr_counts);
+  std::vector<UnitRange> ranges;
+  if (named) ranges = planUnits(m, opts.units, pm.bodies().expr_counts);
   const bool split = !ranges.empty();
   ranges.insert(ranges.begin(), UnitRange{});  // the skeleton, or the whole module
   const std::string glue_text = glue(pm.info(), m, ranges.size() - 1);
@@ -1234,10 +1252,11 @@ Expected<std::vector<std::string>> translateToC(ParsedModule& pm, const Translat
   };
   size_t threads = std::clamp<size_t>(
       opts.threads ? opts.threads : std::thread::hardware_concurrency(), 1, ranges.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  {
+    std::vector<std::jthread> pool;  // joined when the block ends, whatever happens
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+  }
   std::vector<std::string> units;
   for (auto& r : results) {
     if (!r.ok()) return std::move(r).error();

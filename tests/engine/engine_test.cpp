@@ -428,6 +428,10 @@ TEST_P(EngineTest, ALargeModuleSplitIntoUnitsBehavesAsOne) {
   }
   auto inst = instantiate(text);
   ASSERT_TRUE(inst);
+  // The tier asked for compiled it: a failure of one native tier must not pass via the other.
+  EXPECT_EQ(inst->module().tier(),
+            GetParam() == TierPolicy::kOptimized ? Tier::kOptimized : Tier::kBaseline);
+  EXPECT_EQ(inst->module().tierNote(), "");
   auto calls = inst->call("calls", {});
   ASSERT_TRUE(calls.ok()) << calls.error().message();
   EXPECT_EQ((*calls)[0].cell.i32, 100u);  // the start function ran
@@ -450,6 +454,49 @@ TEST_P(EngineTest, ALargeModuleSplitIntoUnitsBehavesAsOne) {
   if (GetParam() != TierPolicy::kInterpreter)
     EXPECT_NE(trap.error().message().find("deep_trap"), std::string::npos)
         << trap.error().message();
+}
+
+// Forced splits of small modules whose names or segments once broke the views: a start function
+// after a declared segment in a module without a table (wabt's ApplyNames stops there, leaving
+// the start as an index), and a global exported as "F1" (GenerateNames named it like function 1).
+TEST_P(EngineTest, SplitUnitsKeepNamesStartAndExports) {
+  if (GetParam() == TierPolicy::kInterpreter) GTEST_SKIP() << "no C translation on this tier";
+  EngineConfig config;
+  config.policy = GetParam();
+  config.native.cache_dir = cache_;
+  config.translate.units = 2;
+  Engine engine(config);
+  auto run = [&](const std::string& text, const char* export_name) -> uint32_t {
+    auto m = engine.compile(wat(text));
+    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message());
+    if (!m.ok()) return 0;
+    EXPECT_EQ((*m)->tierNote(), "");
+    EXPECT_NE((*m)->tier(), Tier::kInterpreter);
+    auto i = Instance::create(engine, *m, {});
+    EXPECT_TRUE(i.ok()) << (i.ok() ? "" : i.error().message());
+    if (!i.ok()) return 0;
+    auto r = (*i)->call(export_name, {});
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+    return r.ok() ? (*r)[0].cell.i32 : 0;
+  };
+  EXPECT_EQ(run(R"((module
+    (global $g (mut i32) (i32.const 0))
+    (func $x (global.set $g (i32.const 7)))
+    (func $s (global.set $g (i32.const 42)))
+    (func $r (export "run") (global.set $g (i32.const 99)))
+    (func $c (drop (ref.func $x)))
+    (elem declare func $x)
+    (start $s)
+    (func (export "g") (result i32) (global.get $g))))",
+                "g"),
+            42u);
+  EXPECT_EQ(run(R"((module
+    (global $g (export "F1") i32 (i32.const 5))
+    (func $a (result i32) (call $b))
+    (func $b (result i32) (global.get $g))
+    (func (export "a") (result i32) (call $a))))",
+                "a"),
+            5u);
 }
 
 TEST_P(EngineTest, ManySegmentsAreMergedWithoutChangingMemory) {
