@@ -1,7 +1,7 @@
 // Front end of the engine: bytes -> validated wabt IR -> module description -> C source.
 //
-// libwabt parses and validates; wasm2c's C writer (libwabt) emits C for the module; this file adds
-// what wasm2c 1.0.32 lacks or gets wrong for an embedder:
+// libwabt parses and validates (parse.cpp); wasm2c's C writer (libwabt) emits C for the module
+// (translate.cpp); the front end adds what wasm2c 1.0.32 lacks or gets wrong for an embedder:
 //  - detection of features the C writer cannot handle (SIMD aborts it; see `needsInterpreter`),
 //    so such modules never reach it;
 //  - lowering of extended-const initializers that fold to constants;
