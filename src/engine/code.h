@@ -51,7 +51,7 @@ class UnitQueue {
 // Baseline tier: compiles C translation units (see translateToC) in memory with libtcc (no files,
 // no processes) as they arrive, and links them once the queue is closed.
 Expected<std::shared_ptr<CompiledCode>> compileWithTcc(UnitQueue& units);
-Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::vector<std::string>& units);
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(std::vector<std::string> units);
 
 std::string defaultOptFlags();
 

@@ -125,7 +125,7 @@ Expected<std::shared_ptr<Module>> Engine::compile(std::span<const uint8_t> bytes
   if (!baseline) {  // not compiled while translating
     std::vector<std::string> units;
     for (const auto& unit : c_source) units.push_back(tccSource(unit));
-    baseline = compileWithTcc(units);
+    baseline = compileWithTcc(std::move(units));
   }
   if (!baseline->ok()) {
     module->tier_note_ = baseline->error().message();

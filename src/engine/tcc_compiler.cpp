@@ -127,9 +127,9 @@ std::optional<std::string> UnitQueue::pop() {
   return unit;
 }
 
-Expected<std::shared_ptr<CompiledCode>> compileWithTcc(const std::vector<std::string>& units) {
+Expected<std::shared_ptr<CompiledCode>> compileWithTcc(std::vector<std::string> units) {
   UnitQueue queue;
-  for (const auto& u : units) queue.push(u);
+  for (auto& u : units) queue.push(std::move(u));  // units can be 100+ MB of C: moved, not copied
   queue.close();
   return compileWithTcc(queue);
 }
